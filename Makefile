@@ -1,0 +1,113 @@
+# The kit's top-level Makefile: it only walks the folders. Every folder has its own
+# Makefile and works alone too (make -C 02-tcp-echo test).
+#
+#   make              build every program of every folder
+#   make test         run every folder's tests; one summary line at the end
+#   make help         list every target and option
+#
+# Options passed down to every folder:
+#   CC=clang                use clang instead of the default compiler
+#   SANITIZE=address        build with AddressSanitizer + UndefinedBehaviorSanitizer
+#   SANITIZE=thread         build with ThreadSanitizer
+
+FOLDERS := 01-threads 02-tcp-echo 03-udp 04-threaded-server 05-select-server \
+           06-poll-async 07-timers-queues exercises
+# Only the folders that exist yet take part (the kit is built folder by folder).
+FOLDERS := $(wildcard $(FOLDERS))
+
+# The folders' own make runs print their "Entering directory" lines only when asked.
+MAKEFLAGS += --no-print-directory
+SHELL := /bin/bash
+
+# CC=... and SANITIZE=... given on the command line reach every folder by themselves:
+# make passes command-line variables down to the folders' own make runs.
+
+.PHONY: all test memcheck helgrind demo clean help deps format format-check
+
+all:
+	@set -e; for d in $(FOLDERS); do $(MAKE) -C $$d all; done
+
+help:
+	@echo 'Targets:'
+	@echo '  make              build every program of every folder'
+	@echo '  make test         install Check/valgrind if missing, run every folder'"'"'s tests,'
+	@echo '                    print one summary line; exit status non-zero on any failure'
+	@echo '  make memcheck     every suite and every server under valgrind (leaks, bad memory use)'
+	@echo '  make helgrind     the threaded programs under valgrind'"'"'s race detector'
+	@echo '  make demo         a guided tour: each folder runs its programs (needs only cc and make)'
+	@echo '  make clean        remove everything built'
+	@echo '  make deps         only install (or name) the missing test dependencies'
+	@echo '  make format       apply .clang-format to every C file (format-check: only check)'
+	@echo '  make help         this list'
+	@echo 'Options: CC=clang, SANITIZE=address (ASan+UBSan), SANITIZE=thread (TSan)'
+	@echo 'One folder alone: make -C 01-threads test  (any target above works there too)'
+
+# --- Test dependencies -------------------------------------------------------------
+# Check (libcheck) and valgrind are the only things the tests need beyond cc and make.
+# When they are missing we install them where we can do it without asking (root with
+# apt-get, or passwordless sudo); otherwise we stop with one line naming the command.
+DEBIAN_PACKAGES := check libsubunit-dev pkg-config valgrind
+HAVE_DEPS = command -v pkg-config >/dev/null 2>&1 && pkg-config --exists check \
+            && command -v valgrind >/dev/null 2>&1
+
+deps:
+	@if $(HAVE_DEPS); then exit 0; fi; \
+	if command -v apt-get >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then sudo=; \
+	  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo='sudo -n'; \
+	  else sudo=no; fi; \
+	  if [ "$$sudo" != no ]; then \
+	    echo "make: installing the test dependencies: $(DEBIAN_PACKAGES)"; \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    $$sudo apt-get update -qq >/dev/null && \
+	    $$sudo apt-get install -y -qq $(DEBIAN_PACKAGES) >/dev/null; \
+	  fi; \
+	fi; \
+	if $(HAVE_DEPS); then exit 0; fi; \
+	echo "make: the tests need Check (libcheck), pkg-config and valgrind; install them with:" \
+	     "sudo apt-get install $(DEBIAN_PACKAGES) (Debian/Ubuntu)," \
+	     "sudo dnf install check-devel pkgconf valgrind (Fedora)," \
+	     "brew install check pkg-config (macOS Homebrew; valgrind is not available there)" >&2; \
+	exit 1
+
+# --- Running every folder ------------------------------------------------------------
+# run-all TARGET: run TARGET in every folder even when one fails, keep each folder's
+# output, and end with one line: which folders failed, and Check's totals.
+define run-all
+	@set -o pipefail; failed=; checks=0; failures=0; log=$$(mktemp); \
+	for d in $(FOLDERS); do \
+	  if $(MAKE) -C $$d $(1) 2>&1 | tee $$log; then :; else failed="$$failed $$d"; fi; \
+	  while read -r n f e; do checks=$$((checks + n)); failures=$$((failures + f + e)); \
+	  done < <(sed -n 's/.*Checks: \([0-9]*\), Failures: \([0-9]*\), Errors: \([0-9]*\).*/\1 \2 \3/p' $$log); \
+	done; rm -f $$log; \
+	if [ -z "$$failed" ]; then \
+	  echo "make $(1): PASS: all $(words $(FOLDERS)) folders, $$checks checks, $$failures failed"; \
+	else \
+	  echo "make $(1): FAIL in$$failed ($$checks checks, $$failures failed)"; exit 1; \
+	fi
+endef
+
+test: deps
+	$(call run-all,test)
+
+memcheck: deps
+	$(call run-all,memcheck)
+
+helgrind: deps
+	$(call run-all,helgrind)
+
+demo:
+	@set -e; for d in $(FOLDERS); do \
+	  echo; echo "=============== $$d ==============="; $(MAKE) -C $$d demo; done
+
+clean:
+	@for d in $(FOLDERS); do $(MAKE) -C $$d clean; done
+
+# --- Style -----------------------------------------------------------------------------
+C_FILES = $(shell find $(FOLDERS) -name '*.[ch]')
+
+format:
+	clang-format -i $(C_FILES)
+
+format-check:
+	@clang-format --dry-run --Werror $(C_FILES) && echo "format-check: every C file matches .clang-format"
