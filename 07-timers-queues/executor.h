@@ -121,7 +121,7 @@ struct as_completed {
     struct future **futures;
     size_t count;
     size_t yielded;
-    bool timed_out;        /* set when _next returned NULL because time ran out */
+    bool timed_out;           /* set when _next returned NULL because time ran out */
     bool has_deadline;        /* false: wait without limit */
     struct timespec deadline; /* CLOCK_MONOTONIC */
 };

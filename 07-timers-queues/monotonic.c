@@ -35,13 +35,6 @@ struct timespec monotonic_deadline(double seconds)
     return deadline;
 }
 
-double monotonic_seconds_left(const struct timespec *deadline)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (double)(deadline->tv_sec - now.tv_sec) + (double)(deadline->tv_nsec - now.tv_nsec) / 1e9;
-}
-
 bool monotonic_wait(pthread_cond_t *cond, pthread_mutex_t *mutex, const struct timespec *deadline)
 {
     if (deadline == NULL) {

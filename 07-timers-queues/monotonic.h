@@ -23,9 +23,6 @@ int monotonic_cond_init(pthread_cond_t *cond);
 /* The monotonic time SECONDS from now (negative SECONDS count as 0). */
 struct timespec monotonic_deadline(double seconds);
 
-/* Seconds from now until DEADLINE (negative once it has passed). */
-double monotonic_seconds_left(const struct timespec *deadline);
-
 /* Wait on COND (MUTEX held) until woken or DEADLINE passes; a NULL DEADLINE waits
  * without limit. Returns false when the deadline has passed, true otherwise (woken,
  * perhaps spuriously: the caller re-checks its condition in a loop). */

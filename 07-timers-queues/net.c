@@ -35,8 +35,7 @@ static int connect_one(const struct addrinfo *ai, double deadline, int stop_fd)
         if (errno != EINPROGRESS && errno != EINTR)
             goto fail;
         for (;;) {
-            struct pollfd p[2] = {{.fd = fd, .events = POLLOUT},
-                                  {.fd = stop_fd, .events = POLLIN}};
+            struct pollfd p[2] = {{.fd = fd, .events = POLLOUT}, {.fd = stop_fd, .events = POLLIN}};
             double left = deadline - now_seconds();
             if (left <= 0) {
                 errno = ETIMEDOUT;
@@ -97,7 +96,7 @@ int net_connect(const char *host, const char *port, double timeout, int stop_fd,
     freeaddrinfo(list);
     if (fd < 0)
         snprintf(why, why_size, "%s",
-                 error == ETIMEDOUT ? "timed out"
+                 error == ETIMEDOUT   ? "timed out"
                  : error == ECANCELED ? "stopped"
                                       : strerror(error));
     return fd;

@@ -95,8 +95,8 @@ static uint64_t power_mod(uint64_t base, uint64_t exponent, uint64_t modulus)
 }
 
 struct power {
-    uint64_t base, exponent;                     /* the arguments */
-    long digits;                                 /* the results */
+    uint64_t base, exponent; /* the arguments */
+    long digits;             /* the results */
     uint64_t first_digits, last_digits, mod_prime;
 };
 
@@ -177,15 +177,16 @@ static int map_example(double scale)
 
     printf("--- executor.map(pow, [2, 3, 4, 5, 6], [10, 9, 8, 7, 6]) with max_workers=%d\n", N);
     for (int i = 0; i < N; i++)
-        calls[i] = (struct pow_call){.base = (uint64_t)i + 2, .exponent = (uint64_t)(10 - i),
+        calls[i] = (struct pow_call){.base = (uint64_t)i + 2,
+                                     .exponent = (uint64_t)(10 - i),
                                      .delay = (N - i) * 0.1 * scale};
     struct executor *ex = executor_create(N);
     if (ex == NULL) {
         fprintf(stderr, "%s: executor_create: %s\n", PROGRAM, strerror(errno));
         return 1;
     }
-    enum future_state state =
-        executor_map(ex, pow_task, calls, sizeof calls[0], N, results, &failed, error, sizeof error);
+    enum future_state state = executor_map(ex, pow_task, calls, sizeof calls[0], N, results,
+                                           &failed, error, sizeof error);
     executor_destroy(ex);
     if (state != FUTURE_DONE) {
         fprintf(stderr, "%s: map: call %zu: %s\n", PROGRAM, failed, error);
@@ -206,9 +207,9 @@ enum behaviour { ANSWERS, RESETS, REFUSES };
 struct service {
     const char *name;
     enum behaviour behaviour;
-    size_t bytes;  /* ANSWERS: how many bytes, after DELAY seconds */
+    size_t bytes; /* ANSWERS: how many bytes, after DELAY seconds */
     double delay;
-    int listener;  /* -1 for REFUSES */
+    int listener; /* -1 for REFUSES */
     char port[8];
     pthread_t thread;
     double load_timeout; /* the client side: load_url(url, timeout) */
@@ -336,8 +337,9 @@ static int as_completed_example(double scale, long workers)
     size_t started = 0;
     int status = 0;
 
-    printf("--- as_completed: %d 'pages' from local TCP services, max_workers=%ld, timeout %.2f s\n",
-           N, workers, 1.0 * scale);
+    printf(
+        "--- as_completed: %d 'pages' from local TCP services, max_workers=%ld, timeout %.2f s\n",
+        N, workers, 1.0 * scale);
     for (; started < N; started++) {
         struct service *s = &services[started];
         s->load_timeout = 1.0 * scale; /* the lecture's load_url(url, 60) */
@@ -347,8 +349,8 @@ static int as_completed_example(double scale, long workers)
             break;
         }
         if (s->behaviour == ANSWERS)
-            printf("    '%s' on 127.0.0.1:%s: %zu bytes after %.2f s\n", s->name, s->port,
-                   s->bytes, s->delay);
+            printf("    '%s' on 127.0.0.1:%s: %zu bytes after %.2f s\n", s->name, s->port, s->bytes,
+                   s->delay);
         else if (s->behaviour == RESETS)
             printf("    '%s' on 127.0.0.1:%s: accepts, then resets the connection\n", s->name,
                    s->port);

@@ -77,8 +77,8 @@
 #define USAGE                                                                                      \
     "Usage: port_monitor [-f HOSTS] [-o PAGE] [-t TEMPLATE] [-i SECONDS] [-T TIMEOUT] "            \
     "[-w WORKERS] [--once] [-v|-q] [--print-template]"
-#define MAX_HOSTS     1000
-#define MAX_TEMPLATE  (1024 * 1024)
+#define MAX_HOSTS    1000
+#define MAX_TEMPLATE (1024 * 1024)
 
 /* --- logging: logging.basicConfig(format="%(asctime)s: %(message)s", datefmt="%H:%M:%S") */
 enum { QUIET, INFO, DEBUG };
@@ -104,9 +104,9 @@ static void log_at(int level, const char *format, ...)
 
 /* create_host_matrix(): one record per host, as the lecture's dict. */
 struct host {
-    struct hosts_entry entry; /* name, host, port */
-    long line;                /* in hosts.csv, for messages */
-    bool online;              /* 'online' (False at first, as in the lecture) */
+    struct hosts_entry entry;     /* name, host, port */
+    long line;                    /* in hosts.csv, for messages */
+    bool online;                  /* 'online' (False at first, as in the lecture) */
     struct timespec last_online;  /* 'last_online' (0: never) */
     struct timespec state_change; /* 'state_change' (0: never) */
     bool changed;                 /* online flipped in this round */
@@ -353,12 +353,18 @@ static int parse_options(int argc, char *argv[], struct options *o)
 {
     enum { ONCE = 256, PRINT_TEMPLATE };
     static const struct option options[] = {
-        {"hosts", required_argument, NULL, 'f'},   {"output", required_argument, NULL, 'o'},
-        {"template", required_argument, NULL, 't'}, {"interval", required_argument, NULL, 'i'},
-        {"timeout", required_argument, NULL, 'T'}, {"workers", required_argument, NULL, 'w'},
-        {"once", no_argument, NULL, ONCE},         {"verbose", no_argument, NULL, 'v'},
-        {"quiet", no_argument, NULL, 'q'},         {"print-template", no_argument, NULL, PRINT_TEMPLATE},
-        {"help", no_argument, NULL, 'h'},          {0},
+        {"hosts", required_argument, NULL, 'f'},
+        {"output", required_argument, NULL, 'o'},
+        {"template", required_argument, NULL, 't'},
+        {"interval", required_argument, NULL, 'i'},
+        {"timeout", required_argument, NULL, 'T'},
+        {"workers", required_argument, NULL, 'w'},
+        {"once", no_argument, NULL, ONCE},
+        {"verbose", no_argument, NULL, 'v'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"print-template", no_argument, NULL, PRINT_TEMPLATE},
+        {"help", no_argument, NULL, 'h'},
+        {0},
     };
     int opt;
     while ((opt = getopt_long(argc, argv, "f:o:t:i:T:w:vqh", options, NULL)) != -1) {
@@ -411,8 +417,7 @@ static int parse_options(int argc, char *argv[], struct options *o)
 }
 
 /* The lecture's while-True loop. Returns the exit status. */
-static int monitor(const struct options *o, struct host *hosts, size_t count,
-                   const char *template)
+static int monitor(const struct options *o, struct host *hosts, size_t count, const char *template)
 {
     sigset_t signals, previous;
     sigemptyset(&signals);
@@ -449,7 +454,8 @@ static int monitor(const struct options *o, struct host *hosts, size_t count,
             up += h->online;
             if (h->changed || round == 1)
                 log_at(INFO, "%s (%s:%s) is %s%s%s", h->entry.name, h->entry.host, h->entry.port,
-                       h->online ? "up" : "down", h->online ? "" : ": ", h->online ? "" : h->detail);
+                       h->online ? "up" : "down", h->online ? "" : ": ",
+                       h->online ? "" : h->detail);
         }
         log_at(DEBUG, "Main: Writing result to HTML file");
         if (write_page(o->page_path, template, hosts, count, o->interval, round) < 0) {
@@ -470,8 +476,8 @@ static int monitor(const struct options *o, struct host *hosts, size_t count,
 
 int main(int argc, char *argv[])
 {
-    struct options o = {.hosts_path = "hosts.csv", .page_path = "pingmon.html", .interval = 20,
-                        .timeout = 1};
+    struct options o = {
+        .hosts_path = "hosts.csv", .page_path = "pingmon.html", .interval = 20, .timeout = 1};
     int rc = parse_options(argc, argv, &o);
     if (rc >= 0)
         return rc;

@@ -60,7 +60,7 @@
 /* One worker thread: its name, and how many items it processed. */
 struct worker {
     pthread_t thread;
-    char name[16];
+    char name[32];
     struct queue *q;
     double delay; /* how long operacao() takes */
     long processed;
@@ -140,9 +140,12 @@ static int full_and_empty(void)
 int main(int argc, char *argv[])
 {
     static const struct option options[] = {
-        {"workers", required_argument, NULL, 'w'}, {"items", required_argument, NULL, 'n'},
-        {"maxsize", required_argument, NULL, 'm'}, {"delay", required_argument, NULL, 'd'},
-        {"full-empty", no_argument, NULL, 'e'},    {"help", no_argument, NULL, 'h'},
+        {"workers", required_argument, NULL, 'w'},
+        {"items", required_argument, NULL, 'n'},
+        {"maxsize", required_argument, NULL, 'm'},
+        {"delay", required_argument, NULL, 'd'},
+        {"full-empty", no_argument, NULL, 'e'},
+        {"help", no_argument, NULL, 'h'},
         {0},
     };
     long worker_count = 5, items = 20, maxsize = 0;

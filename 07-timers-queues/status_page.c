@@ -21,7 +21,8 @@ const char page_builtin_template[] =
     "  table { border-collapse: collapse; margin-top: 1em; }\n"
     "  th, td { padding: .45em 1em; border-bottom: 1px solid #ddd; text-align: left; }\n"
     "  th { background: #f3f3f3; }\n"
-    "  td.state { font-weight: bold; color: #fff; text-align: center; text-transform: uppercase; }\n"
+    "  td.state { font-weight: bold; color: #fff; text-align: center; text-transform: uppercase; "
+    "}\n"
     "  tr.up td.state { background: #2e7d32; }\n"
     "  tr.down td.state { background: #c62828; }\n"
     "  tr.down { background: #fdecea; }\n"
@@ -181,8 +182,8 @@ static int lookup(const char *name, size_t len, const struct page_data *d,
     else if (IS("round"))
         snprintf(out, size, "%ld", d->round);
     else if (!(IS("name") || IS("host") || IS("port") || IS("address") || IS("state") ||
-               IS("detail") || IS("last_online") || IS("last_online_iso") ||
-               IS("state_change") || IS("state_change_iso")))
+               IS("detail") || IS("last_online") || IS("last_online_iso") || IS("state_change") ||
+               IS("state_change_iso")))
         return -1;
     else if (host == NULL)
         return -2;

@@ -67,11 +67,11 @@ struct demo {
     double scale;          /* real seconds per lecture second */
     unsigned long seed;
     long max_runs;
-    int stop_fd;           /* readable once Ctrl-C was pressed: cuts sleeps short */
-    int done_fd;           /* the last run writes here when it is over */
-    pthread_mutex_t lock;  /* protects the two counters */
-    long globalvar;        /* runs started */
-    long exited;           /* runs finished */
+    int stop_fd;          /* readable once Ctrl-C was pressed: cuts sleeps short */
+    int done_fd;          /* the last run writes here when it is over */
+    pthread_mutex_t lock; /* protects the two counters */
+    long globalvar;       /* runs started */
+    long exited;          /* runs finished */
 };
 
 /* --- signals: the handler only writes a byte to a pipe ---------------------------- */
@@ -233,7 +233,8 @@ int main(int argc, char *argv[])
         {"seed", required_argument, NULL, 'r'}, {"one-shot", no_argument, NULL, 'o'},
         {"help", no_argument, NULL, 'h'},       {0},
     };
-    struct demo d = {.scale = 1.0, .seed = (unsigned long)time(NULL), .lock = PTHREAD_MUTEX_INITIALIZER};
+    struct demo d = {
+        .scale = 1.0, .seed = (unsigned long)time(NULL), .lock = PTHREAD_MUTEX_INITIALIZER};
     bool basics = false;
     int opt, done_pipe[2];
     long value;

@@ -20,16 +20,6 @@ static void pause_ms(int ms)
         ;
 }
 
-/* See check_timer.c: a joined thread leaves the kernel's count a moment later. */
-static int threads_after_join(int baseline)
-{
-    long long deadline = monotonic_ms() + scaled_ms(1000);
-    int n;
-    while ((n = count_threads(getpid())) != baseline && monotonic_ms() < deadline)
-        pause_ms(1);
-    return n;
-}
-
 /* What the tasks of these tests share: how many ran, in which order they ended. */
 static pthread_mutex_t book_lock = PTHREAD_MUTEX_INITIALIZER;
 static int ran, running, most_running, finish_order[64], finished;
@@ -120,7 +110,7 @@ END_TEST
 START_TEST(result_timeout_within_bounds)
 {
     struct executor *ex = executor_create(1);
-    struct job job = {.value = 9, .sleep_ms = 400};
+    struct job job = {.value = 9, .sleep_ms = 300};
     struct future *f = executor_submit(ex, square, &job);
     void *result = NULL;
     ck_assert_ptr_nonnull(f);
@@ -176,9 +166,9 @@ START_TEST(map_keeps_input_order)
     char error[64];
     for (int i = 0; i < N; i++) /* the first input takes longest */
         jobs[i] = (struct job){.value = 10 + i, .sleep_ms = (N - i) * 30, .index = i};
-    ck_assert_int_eq(executor_map(ex, square, jobs, sizeof jobs[0], N, results, &failed, error,
-                                  sizeof error),
-                     FUTURE_DONE);
+    ck_assert_int_eq(
+        executor_map(ex, square, jobs, sizeof jobs[0], N, results, &failed, error, sizeof error),
+        FUTURE_DONE);
     for (int i = 0; i < N; i++)
         ck_assert_int_eq((intptr_t)results[i], (long)(10 + i) * (10 + i));
     ck_assert_int_eq(failed, 99); /* untouched on success */
@@ -202,9 +192,9 @@ START_TEST(map_reports_first_failure_and_cancels_the_rest)
     char error[64];
     for (int i = 0; i < N; i++)
         jobs[i] = (struct job){.value = i, .sleep_ms = 50, .fail = i == 1 || i == 5 ? -1 : 0};
-    ck_assert_int_eq(executor_map(ex, square, jobs, sizeof jobs[0], N, NULL, &failed, error,
-                                  sizeof error),
-                     FUTURE_FAILED);
+    ck_assert_int_eq(
+        executor_map(ex, square, jobs, sizeof jobs[0], N, NULL, &failed, error, sizeof error),
+        FUTURE_FAILED);
     ck_assert_int_eq(failed, 1);
     ck_assert_str_eq(error, "cannot square 1: told to fail");
     pthread_mutex_lock(&book_lock);
@@ -260,7 +250,7 @@ END_TEST
 START_TEST(as_completed_times_out)
 {
     struct executor *ex = executor_create(2);
-    struct job quick = {.value = 2}, slow = {.value = 3, .sleep_ms = 500};
+    struct job quick = {.value = 2}, slow = {.value = 3, .sleep_ms = 400};
     struct future *futures[2] = {executor_submit(ex, square, &slow),
                                  executor_submit(ex, square, &quick)};
     struct as_completed it;
@@ -309,7 +299,7 @@ END_TEST
  * count returns to where it was), and refuses later submits. */
 START_TEST(shutdown_joins_every_worker)
 {
-    int baseline = count_threads(getpid());
+    int baseline = thread_baseline();
     struct executor *ex = executor_create(4);
     struct job jobs[8];
     struct future *futures[8];
@@ -320,7 +310,7 @@ START_TEST(shutdown_joins_every_worker)
         futures[i] = executor_submit(ex, square, &jobs[i]);
     }
     executor_shutdown(ex, false);
-    ck_assert_int_eq(threads_after_join(baseline), baseline);
+    ck_assert_int_eq(threads_back_to(baseline), baseline);
     for (int i = 0; i < 8; i++) {
         ck_assert_int_eq(future_state(futures[i]), FUTURE_DONE); /* no waiting needed */
         future_release(futures[i]);
@@ -338,7 +328,7 @@ END_TEST
  * every worker is joined. */
 START_TEST(shutdown_cancels_pending_tasks)
 {
-    int baseline = count_threads(getpid());
+    int baseline = thread_baseline();
     struct executor *ex = executor_create(1);
     struct job jobs[6];
     struct future *futures[6];
@@ -349,7 +339,7 @@ START_TEST(shutdown_cancels_pending_tasks)
     while (future_state(futures[0]) == FUTURE_PENDING)
         pause_ms(1);
     executor_shutdown(ex, true);
-    ck_assert_int_eq(threads_after_join(baseline), baseline);
+    ck_assert_int_eq(threads_back_to(baseline), baseline);
     ck_assert_int_eq(future_state(futures[0]), FUTURE_DONE);
     for (int i = 1; i < 6; i++) {
         ck_assert_int_eq(future_result(futures[i], 0, NULL), FUTURE_CANCELLED);

@@ -52,8 +52,12 @@ START_TEST(accepts_plain_lines)
     expect_entry("  web server \t, localhost ,  80  \n", "web server", "localhost", "80");
     expect_entry("v6,::1,0080", "v6", "::1", "80");
     expect_entry("web #1,h,65535", "web #1", "h", "65535");
-    expect_entry("\xEF\xBB\xBF" "first,h,1", "first", "h", "1"); /* byte order mark */
-    expect_entry("caf\xC3\xA9" ",h,1", "caf\xC3\xA9", "h", "1"); /* UTF-8 is just bytes */
+    expect_entry("\xEF\xBB\xBF"
+                 "first,h,1",
+                 "first", "h", "1"); /* byte order mark */
+    expect_entry("caf\xC3\xA9"
+                 ",h,1",
+                 "caf\xC3\xA9", "h", "1"); /* UTF-8 is just bytes */
 }
 END_TEST
 
@@ -98,10 +102,13 @@ START_TEST(refuses_bad_lines_with_clear_reasons)
     expect_error("a,h,+1", "bad port '+1': expected 1 to 65535");
     expect_error("a,h,http", "bad port 'http': expected 1 to 65535");
     expect_error("a,h,1 2", "bad port '1 2': expected 1 to 65535");
-    expect_error("a,h,99999999999999999999", "bad port '99999999999999999999': expected 1 to 65535");
+    expect_error("a,h,99999999999999999999",
+                 "bad port '99999999999999999999': expected 1 to 65535");
     expect_error("a,my host,1", "bad host 'my host': no blanks allowed");
-    expect_error("\"a,h,1", "field 1: the quote is not closed (a quoted field must end on its line)");
-    expect_error("a,\"h,1", "field 2: the quote is not closed (a quoted field must end on its line)");
+    expect_error("\"a,h,1",
+                 "field 1: the quote is not closed (a quoted field must end on its line)");
+    expect_error("a,\"h,1",
+                 "field 2: the quote is not closed (a quoted field must end on its line)");
     expect_error("\"a\"x,h,1", "field 1: text after the closing quote");
     expect_error("a\"b,h,1", "field 1: a quote inside an unquoted field (quote the whole field)");
     expect_error("\x1b[31mred,h,1", "control character 0x1b at column 1");
@@ -136,8 +143,7 @@ START_TEST(reads_exactly_len_bytes)
 {
     struct hosts_entry e;
     char reason[160];
-    ck_assert_int_eq(hosts_parse_line("a,b,12345", 6, &e, reason, sizeof reason),
-                     HOSTS_LINE_ENTRY);
+    ck_assert_int_eq(hosts_parse_line("a,b,12345", 6, &e, reason, sizeof reason), HOSTS_LINE_ENTRY);
     ck_assert_str_eq(e.port, "12");
     ck_assert_int_eq(hosts_parse_line("a\0b,h,1", 7, &e, reason, sizeof reason), HOSTS_LINE_ERROR);
     ck_assert_str_eq(reason, "control character 0x00 at column 2");

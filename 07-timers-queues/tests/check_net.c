@@ -12,19 +12,44 @@
 #include <time.h>
 #include <unistd.h>
 
-static void port_text(int port, char out[8])
+/* A listener on 127.0.0.1 (BACKLOG), its port as text in SERVICE for net_connect. */
+static int listen_here(int backlog, char service[8])
 {
-    snprintf(out, 8, "%d", port);
+    int port, fd = tcp_listen_loopback(backlog, &port);
+    ck_assert_int_ge(fd, 0);
+    snprintf(service, 8, "%d", port);
+    return fd;
+}
+
+/* A listener that never answers: backlog 0, and its one queue slot taken by a
+ * connection nobody accepts, so the kernel ignores every further SYN. */
+struct full_listener {
+    int fd;
+    int fillers[2];
+    char service[8];
+};
+
+static void open_full_listener(struct full_listener *l)
+{
+    char why[128];
+    l->fd = listen_here(0, l->service);
+    for (int i = 0; i < 2; i++) /* the second may itself time out: fine */
+        l->fillers[i] = net_connect("127.0.0.1", l->service, 0.1, -1, why, sizeof why);
+}
+
+static void close_full_listener(struct full_listener *l)
+{
+    for (int i = 0; i < 2; i++)
+        if (l->fillers[i] >= 0)
+            close(l->fillers[i]);
+    close(l->fd);
 }
 
 /* A port with a listener connects, and the socket comes back in blocking mode. */
 START_TEST(connects_to_a_listener)
 {
-    int port;
     char service[8], why[128] = "";
-    int listener = tcp_listen_loopback(8, &port);
-    ck_assert_int_ge(listener, 0);
-    port_text(port, service);
+    int listener = listen_here(8, service);
     int fd = net_connect("127.0.0.1", service, 1.0, -1, why, sizeof why);
     ck_assert_msg(fd >= 0, "connect failed: %s", why);
     ck_assert_int_eq(fcntl(fd, F_GETFL) & O_NONBLOCK, 0);
@@ -38,11 +63,8 @@ END_TEST
  * refused IPv6 address is skipped and the IPv4 one connects. */
 START_TEST(tries_every_address_of_a_name)
 {
-    int port;
     char service[8], why[128] = "";
-    int listener = tcp_listen_loopback(8, &port);
-    ck_assert_int_ge(listener, 0);
-    port_text(port, service);
+    int listener = listen_here(8, service);
     int fd = net_connect("localhost", service, 1.0, -1, why, sizeof why);
     ck_assert_msg(fd >= 0, "connect failed: %s", why);
     close(fd);
@@ -53,12 +75,8 @@ END_TEST
 /* A port nobody listens on is refused, at once. */
 START_TEST(refused_port_fails_at_once)
 {
-    int port;
     char service[8], why[128] = "";
-    int listener = tcp_listen_loopback(8, &port);
-    ck_assert_int_ge(listener, 0);
-    close(listener); /* now nobody listens there */
-    port_text(port, service);
+    close(listen_here(8, service)); /* now nobody listens there */
     long long start = monotonic_ms();
     ck_assert_int_eq(net_connect("127.0.0.1", service, 5.0, -1, why, sizeof why), -1);
     ck_assert_str_eq(why, "Connection refused");
@@ -70,24 +88,16 @@ END_TEST
  * timeout, no earlier and not much later, with "timed out". */
 START_TEST(unanswered_connect_times_out_within_bounds)
 {
-    int port;
-    char service[8], why[128] = "";
-    int listener = tcp_listen_loopback(0, &port);
-    ck_assert_int_ge(listener, 0);
-    port_text(port, service);
-    int fillers[2];
-    for (int i = 0; i < 2; i++) /* fill the backlog (the second may itself time out) */
-        fillers[i] = net_connect("127.0.0.1", service, 0.1, -1, why, sizeof why);
+    struct full_listener full;
+    char why[128] = "";
+    open_full_listener(&full);
     long long start = monotonic_ms();
-    ck_assert_int_eq(net_connect("127.0.0.1", service, 0.3, -1, why, sizeof why), -1);
+    ck_assert_int_eq(net_connect("127.0.0.1", full.service, 0.3, -1, why, sizeof why), -1);
     long long took = monotonic_ms() - start;
     ck_assert_str_eq(why, "timed out");
     ck_assert_int_ge(took, 300);
     ck_assert_int_lt(took, 300 + scaled_ms(200));
-    for (int i = 0; i < 2; i++)
-        if (fillers[i] >= 0)
-            close(fillers[i]);
-    close(listener);
+    close_full_listener(&full);
 }
 END_TEST
 
@@ -110,31 +120,24 @@ static void *write_later(void *arg)
  * (what a SIGTERM handler does), with "stopped". */
 START_TEST(stop_pipe_ends_the_wait)
 {
-    int port, stop[2];
-    char service[8], why[128] = "";
-    int listener = tcp_listen_loopback(0, &port);
-    ck_assert_int_ge(listener, 0);
+    struct full_listener full;
+    char why[128] = "";
+    int stop[2];
+    open_full_listener(&full);
     ck_assert_int_eq(pipe(stop), 0);
-    port_text(port, service);
-    int fillers[2];
-    for (int i = 0; i < 2; i++)
-        fillers[i] = net_connect("127.0.0.1", service, 0.1, -1, why, sizeof why);
     struct delayed_write w = {stop[1], 100};
     pthread_t thread;
     ck_assert_int_eq(pthread_create(&thread, NULL, write_later, &w), 0);
     long long start = monotonic_ms();
-    ck_assert_int_eq(net_connect("127.0.0.1", service, 10.0, stop[0], why, sizeof why), -1);
+    ck_assert_int_eq(net_connect("127.0.0.1", full.service, 10.0, stop[0], why, sizeof why), -1);
     long long took = monotonic_ms() - start;
     pthread_join(thread, NULL);
     ck_assert_str_eq(why, "stopped");
     ck_assert_int_ge(took, 90);
     ck_assert_int_lt(took, 100 + scaled_ms(300));
-    for (int i = 0; i < 2; i++)
-        if (fillers[i] >= 0)
-            close(fillers[i]);
     close(stop[0]);
     close(stop[1]);
-    close(listener);
+    close_full_listener(&full);
 }
 END_TEST
 

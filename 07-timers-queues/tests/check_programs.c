@@ -87,10 +87,10 @@ static int parse_timer_lines(const char *out, struct timer_line *lines, int max)
         snprintf(line, sizeof line, "%.*s", (int)(end - p), p);
         struct timer_line *t = &lines[n];
         int used = 0;
-        ck_assert_msg(sscanf(line, "[%2d:%2d][%2d] - %n", &t->minutes, &t->seconds, &t->run,
-                             &used) == 3 &&
-                          used == 14 && line[3] == ':' && line[6] == ']',
-                      "bad line '%s'", line);
+        ck_assert_msg(
+            sscanf(line, "[%2d:%2d][%2d] - %n", &t->minutes, &t->seconds, &t->run, &used) == 3 &&
+                used == 14 && line[3] == ':' && line[6] == ']',
+            "bad line '%s'", line);
         snprintf(t->message, sizeof t->message, "%s", line + used);
         p = end + 1;
     }
@@ -126,9 +126,9 @@ START_TEST(timer_demo_prints_the_lecture_runs)
                       "run %d out of order:\n%s", k, r.out);
         int sleep_for = 0;
         char rest[32] = "";
-        ck_assert_int_eq(sscanf(lines[executing].message, "Executing: Sleeping for %d %31s",
-                                &sleep_for, rest),
-                         2);
+        ck_assert_int_eq(
+            sscanf(lines[executing].message, "Executing: Sleeping for %d %31s", &sleep_for, rest),
+            2);
         ck_assert_str_eq(rest, "seconds");
         ck_assert(sleep_for >= 5 && sleep_for <= 10);
         int started = lines[setting].minutes * 60 + lines[setting].seconds;
@@ -194,7 +194,7 @@ START_TEST(timer_demo_stops_on_sigint)
         exiting += strstr(line, "Exiting") != NULL;
     }
     child_close(&c);
-    ck_assert_int_le(setting, 1);     /* at most run 3, if it slipped in before the signal */
+    ck_assert_int_le(setting, 1);           /* at most run 3, if it slipped in before the signal */
     ck_assert_int_eq(exiting, setting + 2); /* every run that started has ended */
 }
 END_TEST
@@ -204,13 +204,18 @@ END_TEST
 START_TEST(timer_demo_one_shot_and_cancel)
 {
     struct run r;
-    RUN(&r, "./timer_demo", "-o", "-s", "0.1");
+    /* The events are 1 lecture second apart: 0.1 s, or 0.5 s under valgrind, whose
+     * threads can wake a good 100 ms late. */
+    RUN(&r, "./timer_demo", "-o", "-s", scaled_ms(1) == 1 ? "0.1" : "0.5");
     ASSERT_EXIT(r, 0);
     ck_assert_int_eq(total_lines(r.out), 5);
-    ck_assert_int_eq(line_ending_with(r.out, "] - Timer(2.0, hello).start(); Timer(4.0, never).start()"), 0);
+    ck_assert_int_eq(
+        line_ending_with(r.out, "] - Timer(2.0, hello).start(); Timer(4.0, never).start()"), 0);
     ck_assert_int_eq(line_ending_with(r.out, "] - hello: my timer fired"), 1);
-    ck_assert_int_eq(line_ending_with(r.out, "] - never.cancel() -> cancelled: it will never run"), 2);
-    ck_assert_int_eq(line_ending_with(r.out, "] - hello.cancel() -> too late: it already fired"), 3);
+    ck_assert_int_eq(line_ending_with(r.out, "] - never.cancel() -> cancelled: it will never run"),
+                     2);
+    ck_assert_int_eq(line_ending_with(r.out, "] - hello.cancel() -> too late: it already fired"),
+                     3);
     ck_assert_int_eq(line_ending_with(r.out, "] - hello ran 1 time(s), never ran 0 time(s)"), 4);
     ck_assert_int_eq(line_ending_with(r.out, "never: my timer fired"), -1);
     if (scaled_ms(1) == 1) /* on time: 2 lecture seconds */
@@ -324,7 +329,8 @@ START_TEST(pool_demo_runs_the_three_examples)
     ck_assert_int_ge(line_index(r.out, "pow(323, 1235) = 733018741...630500507 (3099 digits)"), 0);
     ck_assert_int_ge(line_index(r.out, "pow(323, 1235, 1000000007) = 412738484"), 0);
 
-    ck_assert_int_ge(line_index(r.out, "results, in input order: [1024, 19683, 65536, 78125, 46656]"), 0);
+    ck_assert_int_ge(
+        line_index(r.out, "results, in input order: [1024, 19683, 65536, 78125, 46656]"), 0);
     int previous = -1;
     for (int base = 6; base >= 2; base--) { /* the last input finished first */
         char line[64];
@@ -412,7 +418,8 @@ static char *read_file(const char *path)
 /* Listen on 127.0.0.1:PORT again (the port a closed listener had). */
 static int listen_on_port(int port)
 {
-    struct sockaddr_in address = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+    struct sockaddr_in address = {.sin_family = AF_INET,
+                                  .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
                                   .sin_port = htons((unsigned short)port)};
     int fd = socket(AF_INET, SOCK_STREAM, 0), on = 1;
     ck_assert_int_ge(fd, 0);
@@ -427,7 +434,8 @@ static int listen_on_port(int port)
  * connects are non-blocking: the second one never completes, by design. */
 static void fill_backlog(int port, int fds[2])
 {
-    struct sockaddr_in address = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+    struct sockaddr_in address = {.sin_family = AF_INET,
+                                  .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
                                   .sin_port = htons((unsigned short)port)};
     for (int i = 0; i < 2; i++) {
         fds[i] = socket(AF_INET, SOCK_STREAM, 0);
@@ -523,7 +531,7 @@ START_TEST(port_monitor_once_page_and_exit_status)
     row_time(row, 0, last_online, sizeof last_online);
     row_time(row, 1, changed, sizeof changed);
     ck_assert_int_eq(strlen(last_online), 28); /* 2026-11-21T06:45:22.123+0000 */
-    ck_assert_str_eq(last_online, changed);   /* offline -> online in this round */
+    ck_assert_str_eq(last_online, changed);    /* offline -> online in this round */
     free(row);
     row = page_row(page, "closed");
     ck_assert_ptr_nonnull(row);
@@ -594,8 +602,8 @@ START_TEST(port_monitor_tracks_state_changes)
     snprintf(csv, sizeof csv, "web,127.0.0.1,%d\ngone,127.0.0.1,%d\n", port, closed_port());
     write_file(in_scratch("hosts.csv", hosts, sizeof hosts), csv);
     in_scratch("page.html", page_path, sizeof page_path);
-    const char *const argv[] = {"./port_monitor", "-f", hosts, "-o", page_path, "-i", "0.05",
-                                "-T", "0.5", NULL};
+    const char *const argv[] = {"./port_monitor", "-f", hosts, "-o", page_path, "-i",
+                                "0.05",           "-T", "0.5", NULL};
     struct child c;
     ck_assert_int_eq(child_start(&c, argv, 0), 0);
 
@@ -613,9 +621,11 @@ START_TEST(port_monitor_tracks_state_changes)
         char *web = page_row(page, "web"), *gone = page_row(page, "gone");
         ck_assert_ptr_nonnull(web);
         ck_assert_ptr_nonnull(gone);
-        ck_assert_ptr_nonnull(strstr(web, phase == 1 ? "<tr class=\"down\">" : "<tr class=\"up\">"));
+        ck_assert_ptr_nonnull(
+            strstr(web, phase == 1 ? "<tr class=\"down\">" : "<tr class=\"up\">"));
         ck_assert_ptr_nonnull(strstr(gone, "<tr class=\"down\">"));
-        ck_assert_ptr_nonnull(strstr(gone, "<time datetime=\"\">never</time></td><td><time datetime=\"\">never"));
+        ck_assert_ptr_nonnull(
+            strstr(gone, "<time datetime=\"\">never</time></td><td><time datetime=\"\">never"));
         row_time(web, 0, times[phase][0], sizeof times[phase][0]);
         row_time(web, 1, times[phase][1], sizeof times[phase][1]);
         if (phase == 1)
@@ -644,6 +654,21 @@ START_TEST(port_monitor_tracks_state_changes)
 }
 END_TEST
 
+/* Wait until C's stderr holds TEXT (a log line saying it got somewhere). */
+static bool wait_for_stderr(struct child *c, const char *text, int timeout_ms)
+{
+    long long deadline = monotonic_ms() + scaled_ms(timeout_ms);
+    for (;;) {
+        char *err = child_stderr(c);
+        bool found = strstr(err, text) != NULL;
+        free(err);
+        if (found || monotonic_ms() > deadline)
+            return found;
+        struct timespec pause = {0, 5 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+    }
+}
+
 /* SIGINT between rounds ends the loop at once (exit 0: all up); SIGTERM in the middle
  * of a round whose probe would wait 5 s ends it at once too, without a page (exit 1:
  * no round completed). */
@@ -671,10 +696,11 @@ START_TEST(port_monitor_stops_on_signals)
     snprintf(csv, sizeof csv, "slow,127.0.0.1,%d\n", slow_port);
     write_file(hosts, csv);
     unlink(page_path);
-    const char *const argv_slow[] = {"./port_monitor", "-f", hosts, "-o", page_path, "-T", "5", NULL};
+    const char *const argv_slow[] = {"./port_monitor", "-v", "-f", hosts, "-o",
+                                     page_path,        "-T", "5",  NULL};
     ck_assert_int_eq(child_start(&c, argv_slow, 0), 0);
-    struct timespec pause = {0, 300 * 1000 * 1000};
-    nanosleep(&pause, NULL); /* well into the 5 s probe (or still starting: same outcome) */
+    /* -v logs "Starting ping" when the probe begins: from then on it waits 5 s. */
+    ck_assert(wait_for_stderr(&c, "Thread slow: Starting ping", 5000));
     start = monotonic_ms();
     code = child_stop(&c, SIGTERM, 3000);
     char *err = child_stderr(&c);
@@ -727,7 +753,8 @@ START_TEST(port_monitor_reports_hosts_file_errors)
 
     RUN(&r, "./port_monitor", "--once", "-f", "/nonexistent/hosts.csv");
     ASSERT_EXIT(r, 1);
-    ck_assert_str_eq(r.err, "port_monitor: open /nonexistent/hosts.csv: No such file or directory\n");
+    ck_assert_str_eq(r.err,
+                     "port_monitor: open /nonexistent/hosts.csv: No such file or directory\n");
     run_free(&r);
     remove_scratch();
 }
@@ -758,8 +785,8 @@ START_TEST(port_monitor_template_and_output_errors)
     RUN(&r, "./port_monitor", "--once", "-f", hosts, "-o", page_path, "-t", template);
     ASSERT_EXIT(r, 1);
     char expected[512];
-    snprintf(expected, sizeof expected, "port_monitor: %s: line 2: unknown placeholder '{{nmae}}'\n",
-             template);
+    snprintf(expected, sizeof expected,
+             "port_monitor: %s: line 2: unknown placeholder '{{nmae}}'\n", template);
     ck_assert_str_eq(r.err, expected);
     run_free(&r);
 
@@ -771,7 +798,8 @@ START_TEST(port_monitor_template_and_output_errors)
 
     RUN(&r, "./port_monitor", "--once", "-q", "-f", hosts, "-o", "/nonexistent/dir/page.html");
     ASSERT_EXIT(r, 1);
-    ck_assert_str_eq(r.err, "port_monitor: write /nonexistent/dir/page.html: No such file or directory\n");
+    ck_assert_str_eq(r.err,
+                     "port_monitor: write /nonexistent/dir/page.html: No such file or directory\n");
     ck_assert_str_eq(r.out, "");
     run_free(&r);
     close(listener);
@@ -812,17 +840,17 @@ START_TEST(every_program_handles_bad_usage)
     struct run r;
     RUN(&r, "./timer_demo", "-n", "abc");
     ASSERT_EXIT(r, 2);
-    ck_assert_str_eq(r.err, "timer_demo: bad run count 'abc': expected 0 to 1000000\n"
-                            "Usage: timer_demo [-n RUNS] [-s SCALE] [-r SEED] [-o]   (RUNS 0: until "
-                            "Ctrl-C)\n");
+    ck_assert_str_eq(r.err,
+                     "timer_demo: bad run count 'abc': expected 0 to 1000000\n"
+                     "Usage: timer_demo [-n RUNS] [-s SCALE] [-r SEED] [-o]   (RUNS 0: until "
+                     "Ctrl-C)\n");
     run_free(&r);
-    const char *const bad[][4] = {
-        {"./timer_demo", "-s", "0"},        {"./timer_demo", "-s", "nan"},
-        {"./timer_demo", "-r", "-1"},       {"./queue_demo", "-w", "0"},
-        {"./queue_demo", "-n", "1e3"},      {"./queue_demo", "-d", "x"},
-        {"./pool_demo", "-w", "101"},       {"./pool_demo", "-s", ""},
-        {"./port_monitor", "-i", "-1"},     {"./port_monitor", "-T", "0"},
-        {"./port_monitor", "-w", "abc"},    {"./port_monitor", "-f"}};
+    const char *const bad[][4] = {{"./timer_demo", "-s", "0"},     {"./timer_demo", "-s", "nan"},
+                                  {"./timer_demo", "-r", "-1"},    {"./queue_demo", "-w", "0"},
+                                  {"./queue_demo", "-n", "1e3"},   {"./queue_demo", "-d", "x"},
+                                  {"./pool_demo", "-w", "101"},    {"./pool_demo", "-s", ""},
+                                  {"./port_monitor", "-i", "-1"},  {"./port_monitor", "-T", "0"},
+                                  {"./port_monitor", "-w", "abc"}, {"./port_monitor", "-f"}};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         run(&r, 10000, bad[i]);
         ck_assert_msg(r.code == 2, "%s %s %s: exit %d", bad[i][0], bad[i][1],

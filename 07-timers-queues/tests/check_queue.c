@@ -18,7 +18,7 @@ static void pause_ms(int ms)
         ;
 }
 
-#define ITEM(n) ((void *)(uintptr_t)(n))
+#define ITEM(n)  ((void *)(uintptr_t)(n))
 #define VALUE(p) ((uintptr_t)(p))
 
 /* Items come out in the order they went in: in an unbounded queue that grows, and
@@ -115,8 +115,8 @@ struct blocked_call {
 static void *blocked_call_run(void *arg)
 {
     struct blocked_call *c = arg;
-    c->status = c->is_put ? queue_put(c->q, c->item, c->timeout)
-                          : queue_get(c->q, &c->item, c->timeout);
+    c->status =
+        c->is_put ? queue_put(c->q, c->item, c->timeout) : queue_get(c->q, &c->item, c->timeout);
     c->returned_at = monotonic_ms();
     return NULL;
 }
@@ -143,8 +143,8 @@ START_TEST(blocking_put_and_get_wake_up)
         ck_assert_int_lt(get.returned_at - put_at, scaled_ms(200));
 
         ck_assert_int_eq(queue_put(&q, ITEM(1), 0), QUEUE_OK); /* now full */
-        struct blocked_call put = {.q = &q, .is_put = true, .item = ITEM(2),
-                                   .timeout = timed ? 5.0 : -1};
+        struct blocked_call put = {
+            .q = &q, .is_put = true, .item = ITEM(2), .timeout = timed ? 5.0 : -1};
         ck_assert_int_eq(pthread_create(&thread, NULL, blocked_call_run, &put), 0);
         pause_ms(50);
         long long got_at = monotonic_ms();
@@ -177,8 +177,8 @@ struct producer {
 struct consumer {
     struct stress *s;
     uint64_t count, sum;
-    unsigned char *seen;            /* one byte per item value: how often this consumer got it */
-    uintptr_t last[PRODUCERS];      /* the last sequence number seen from each producer */
+    unsigned char *seen;       /* one byte per item value: how often this consumer got it */
+    uintptr_t last[PRODUCERS]; /* the last sequence number seen from each producer */
     bool order_ok;
 };
 
@@ -336,8 +336,10 @@ START_TEST(close_wakes_every_blocked_worker)
     ck_assert_int_eq(queue_put(&full, ITEM(7), 0), QUEUE_OK);
     for (int i = 0; i < GETTERS + PUTTERS; i++) {
         bool is_put = i >= GETTERS;
-        calls[i] = (struct blocked_call){.q = is_put ? &full : &empty, .is_put = is_put,
-                                         .timeout = i % 2 ? 30.0 : -1, .item = ITEM(100 + i)};
+        calls[i] = (struct blocked_call){.q = is_put ? &full : &empty,
+                                         .is_put = is_put,
+                                         .timeout = i % 2 ? 30.0 : -1,
+                                         .item = ITEM(100 + i)};
         ck_assert_int_eq(pthread_create(&threads[i], NULL, blocked_call_run, &calls[i]), 0);
     }
     pause_ms(100); /* let them all block */

@@ -18,10 +18,17 @@ static void use_utc(void)
 
 /* Two hosts: one up (with a name full of markup), one down that was never up. */
 static const struct host_status two_hosts[] = {
-    {.name = "<web>", .host = "127.0.0.1", .port = "80", .online = true,
-     .last_online = {1700000000, 123456789}, .state_change = {1699999990, 5000000},
+    {.name = "<web>",
+     .host = "127.0.0.1",
+     .port = "80",
+     .online = true,
+     .last_online = {1700000000, 123456789},
+     .state_change = {1699999990, 5000000},
      .detail = "connected in 0.2 ms"},
-    {.name = "db & 'co'", .host = "::1", .port = "5432", .online = false,
+    {.name = "db & 'co'",
+     .host = "::1",
+     .port = "5432",
+     .online = false,
      .detail = "Connection refused"},
 };
 
@@ -48,8 +55,11 @@ END_TEST
 START_TEST(render_fills_every_placeholder)
 {
     use_utc();
-    struct page_data data = {.hosts = two_hosts, .count = 2, .updated = {1700000001, 999000000},
-                             .interval = 20, .round = 7};
+    struct page_data data = {.hosts = two_hosts,
+                             .count = 2,
+                             .updated = {1700000001, 999000000},
+                             .interval = 20,
+                             .round = 7};
     char error[256];
     char *page = page_render(
         "{{up}}/{{total}} down={{down}} {{overall}} round {{round}} every {{interval}} s\n"
@@ -58,15 +68,14 @@ START_TEST(render_fills_every_placeholder)
         "{{last_online_iso}}|{{state_change}}|{{state_change_iso}}|{{detail}}]\n{{/hosts}}end",
         &data, error, sizeof error);
     ck_assert_msg(page != NULL, "render failed: %s", error);
-    ck_assert_str_eq(page,
-                     "1/2 down=1 down round 7 every 20 s\n"
-                     "at 2023-11-14 22:13:21 (2023-11-14T22:13:21.999+0000)\n"
-                     "[&lt;web&gt;|127.0.0.1|80|127.0.0.1:80|up|2023-11-14 22:13:20|"
-                     "2023-11-14T22:13:20.123+0000|2023-11-14 22:13:10|"
-                     "2023-11-14T22:13:10.005+0000|connected in 0.2 ms]\n"
-                     "[db &amp; &#39;co&#39;|::1|5432|[::1]:5432|down|never||never||"
-                     "Connection refused]\n"
-                     "end");
+    ck_assert_str_eq(page, "1/2 down=1 down round 7 every 20 s\n"
+                           "at 2023-11-14 22:13:21 (2023-11-14T22:13:21.999+0000)\n"
+                           "[&lt;web&gt;|127.0.0.1|80|127.0.0.1:80|up|2023-11-14 22:13:20|"
+                           "2023-11-14T22:13:20.123+0000|2023-11-14 22:13:10|"
+                           "2023-11-14T22:13:10.005+0000|connected in 0.2 ms]\n"
+                           "[db &amp; &#39;co&#39;|::1|5432|[::1]:5432|down|never||never||"
+                           "Connection refused]\n"
+                           "end");
     free(page);
 }
 END_TEST
@@ -81,8 +90,8 @@ START_TEST(render_overall_and_interval)
     free(page);
     data.count = 0; /* no hosts: nothing is up */
     data.interval = 90.4;
-    page = page_render("{{overall}} {{interval}} [{{#hosts}}x{{/hosts}}]", &data, error,
-                       sizeof error);
+    page =
+        page_render("{{overall}} {{interval}} [{{#hosts}}x{{/hosts}}]", &data, error, sizeof error);
     ck_assert_str_eq(page, "down 90 []");
     free(page);
 }
@@ -135,8 +144,8 @@ START_TEST(builtin_template_makes_a_table)
     struct host_status *many = calloc(MANY, sizeof *many);
     ck_assert_ptr_nonnull(many);
     for (int i = 0; i < MANY; i++)
-        many[i] = (struct host_status){.name = "h", .host = "10.0.0.1", .port = "22",
-                                       .online = i % 2, .detail = "x"};
+        many[i] = (struct host_status){
+            .name = "h", .host = "10.0.0.1", .port = "22", .online = i % 2, .detail = "x"};
     data.hosts = many;
     data.count = MANY;
     page = page_render(page_builtin_template, &data, error, sizeof error);

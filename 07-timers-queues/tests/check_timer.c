@@ -57,19 +57,10 @@ static int calls(struct record *r)
     return n;
 }
 
-#define RECORD {.lock = PTHREAD_MUTEX_INITIALIZER}
-
-/* The number of threads of this process once it has come down to BASELINE (or the
- * deadline passed). A joined thread leaves the kernel's count a moment after
- * pthread_join returns, so the count is looked at until it settles. */
-static int threads_after_join(int baseline)
-{
-    long long deadline = monotonic_ms() + scaled_ms(1000);
-    int n;
-    while ((n = count_threads(getpid())) != baseline && monotonic_ms() < deadline)
-        pause_ms(1);
-    return n;
-}
+#define RECORD                                                                                     \
+    {                                                                                              \
+        .lock = PTHREAD_MUTEX_INITIALIZER                                                          \
+    }
 
 /* A timer fires no earlier than its delay, not much later, once, in its own thread. */
 START_TEST(fires_after_delay_within_bound)
@@ -111,7 +102,7 @@ START_TEST(cancelled_timer_never_fires)
     struct timer *t = timer_start(0.1, record_call, &r);
     ck_assert_ptr_nonnull(t);
     ck_assert(timer_cancel(t));
-    pause_ms(300); /* well past the deadline */
+    pause_ms(300);              /* well past the deadline */
     ck_assert(timer_cancel(t)); /* asking again: still "it will never run" */
     ck_assert(!timer_fired(t));
     timer_join(t);
@@ -183,27 +174,27 @@ START_TEST(recurring_runs_max_runs_times_interval_apart)
 }
 END_TEST
 
-/* In a window of 0.52 s with runs every 0.1 s from t = 0, the timer runs 6 times
- * (0, 0.1, ..., 0.5); stop() then cancels the armed seventh. */
+/* In a window of 0.27 s with runs every 0.05 s from t = 0, the timer runs 6 times
+ * (0, 0.05, ..., 0.25); stop() then cancels the armed seventh. */
 START_TEST(recurring_runs_expected_times_in_window)
 {
     struct record r = RECORD;
-    int baseline = count_threads(getpid());
-    struct recurring_timer *rt = recurring_start(0, 0.1, 0, record_call, &r);
+    int baseline = thread_baseline();
+    struct recurring_timer *rt = recurring_start(0, 0.05, 0, record_call, &r);
     ck_assert_ptr_nonnull(rt);
-    pause_ms(520);
+    pause_ms(270);
     long runs = recurring_stop(rt);
     ck_assert_int_eq(runs, r.calls);
     /* Each run starts a little late (the delays add up, as in the lecture); on a busy
      * machine or under valgrind much later, so there only a lower bound is fair. */
     if (scaled_ms(1) == 1)
-        ck_assert_msg(runs >= 5 && runs <= 6, "%ld runs in 0.52 s, expected 6", runs);
+        ck_assert_msg(runs >= 5 && runs <= 6, "%ld runs in 0.27 s, expected 6", runs);
     else
         ck_assert_int_ge(runs, 1);
     ck_assert_int_le(runs, 6); /* never more: no run before its time */
-    pause_ms(250);
+    pause_ms(150);
     ck_assert_int_eq(calls(&r), runs); /* nothing runs after stop */
-    ck_assert_int_eq(threads_after_join(baseline), baseline);
+    ck_assert_int_eq(threads_back_to(baseline), baseline);
 }
 END_TEST
 
@@ -213,13 +204,13 @@ START_TEST(recurring_runs_overlap_and_stop_waits_for_them)
 {
     struct record r = RECORD;
     r.sleep_ms = 150;
-    int baseline = count_threads(getpid());
+    int baseline = thread_baseline();
     struct recurring_timer *rt = recurring_start(0, 0.05, 4, record_call, &r);
     ck_assert_ptr_nonnull(rt);
     ck_assert_int_eq(recurring_join(rt), 4);
     ck_assert_int_ge(r.most_running, 2);
     ck_assert_int_eq(r.running, 0);
-    ck_assert_int_eq(threads_after_join(baseline), baseline);
+    ck_assert_int_eq(threads_back_to(baseline), baseline);
 
     /* stop() in the middle of a long run: it cancels the next and waits for this one. */
     struct record slow = RECORD;
@@ -232,7 +223,7 @@ START_TEST(recurring_runs_overlap_and_stop_waits_for_them)
     ck_assert_int_eq(recurring_stop(rt), 1);
     ck_assert_int_eq(slow.running, 0);
     ck_assert_int_lt(monotonic_ms() - start, scaled_ms(1000)); /* not the 10 s interval */
-    ck_assert_int_eq(threads_after_join(baseline), baseline);
+    ck_assert_int_eq(threads_back_to(baseline), baseline);
 }
 END_TEST
 
@@ -241,7 +232,7 @@ END_TEST
 START_TEST(recurring_joins_finished_runs_as_it_goes)
 {
     struct record r = RECORD;
-    int baseline = count_threads(getpid());
+    int baseline = thread_baseline();
     struct recurring_timer *rt = recurring_start(0, 0.005, 60, record_call, &r);
     ck_assert_ptr_nonnull(rt);
     int most = 0;
@@ -252,7 +243,7 @@ START_TEST(recurring_joins_finished_runs_as_it_goes)
     }
     ck_assert_int_eq(recurring_join(rt), 60);
     ck_assert_msg(most < 20, "up to %d timer threads alive at once", most);
-    ck_assert_int_eq(threads_after_join(baseline), baseline);
+    ck_assert_int_eq(threads_back_to(baseline), baseline);
 }
 END_TEST
 

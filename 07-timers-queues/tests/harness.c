@@ -6,6 +6,7 @@
 #include "harness.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -560,4 +561,33 @@ int accept_and_close_all(int listener)
         close(fd);
         count++;
     }
+}
+
+/* --- Added for 07-timers-queues: counting this process's threads -------------------- */
+
+/* Runs in a thread of its own: the count it sees is everything else, plus itself. */
+static void *count_from_inside(void *arg)
+{
+    *(int *)arg = count_threads(getpid()) - 1;
+    return NULL;
+}
+
+int thread_baseline(void)
+{
+    pthread_t thread;
+    int others = count_threads(getpid());
+    if (pthread_create(&thread, NULL, count_from_inside, &others) == 0)
+        pthread_join(thread, NULL);
+    return threads_back_to(others);
+}
+
+int threads_back_to(int baseline)
+{
+    long long deadline = monotonic_ms() + scaled_ms(1000);
+    int n;
+    while ((n = count_threads(getpid())) > baseline && monotonic_ms() < deadline) {
+        struct timespec pause = {0, 1000 * 1000};
+        nanosleep(&pause, NULL);
+    }
+    return n;
 }

@@ -125,4 +125,15 @@ int tcp_listen_loopback(int backlog, int *port);
  * Returns how many there were. */
 int accept_and_close_all(int listener);
 
+/* --- Added for 07-timers-queues: counting this process's threads --------------------
+ * The number of threads of the test process, to prove that every thread a module
+ * started has been joined. thread_baseline() counts from inside a thread it starts
+ * and joins, so that threads a runtime starts lazily with the first pthread_create
+ * (ThreadSanitizer's background thread) are counted too. threads_back_to()
+ * looks until the count is down to BASELINE or a second (scaled) has passed: a
+ * joined thread leaves the kernel's count a moment after pthread_join returns.
+ * Both return the count. */
+int thread_baseline(void);
+int threads_back_to(int baseline);
+
 #endif
