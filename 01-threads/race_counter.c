@@ -23,9 +23,15 @@
  * from turning our loop of increments into one big addition, which would hide the
  * race (the race would still be there, only rarer).
  *
- * Usage: race_counter [-n THREADS] [-i INCREMENTS]    (defaults 4 and 1000000)
+ * -y writes the three steps out and yields the CPU between the load and the store,
+ * as the lecture's print() between reading var and `var += 1` does. The window is
+ * then wide enough to lose updates even on one core or a busy machine, where the
+ * plain loop may (by luck of scheduling) lose nothing: luck is not correctness.
+ *
+ * Usage: race_counter [-n THREADS] [-i INCREMENTS] [-y]   (defaults 4 and 1000000)
  *
  * Try:   ./race_counter               expected 4000000, got 2178331 (lost 1821669)
+ *        ./race_counter -y -i 10000   the same race with a wide window: most are lost
  *        ./race_counter -n 1          one thread alone never loses anything
  * See also: counter_mutex.c (the fix), make helgrind (the detector that sees it).
  */
@@ -33,21 +39,31 @@
 
 #include <getopt.h>
 #include <pthread.h>
+#include <sched.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 #define PROGRAM     "race_counter"
-#define USAGE       "Usage: race_counter [-n THREADS] [-i INCREMENTS]   (defaults 4 and 1000000)"
+#define USAGE       "Usage: race_counter [-n THREADS] [-i INCREMENTS] [-y]   (defaults 4 and 1000000)"
 #define MAX_THREADS 64
 
 static volatile long counter; /* shared by every thread, protected by nothing */
 static long increments;
+static bool wide_window; /* -y; set before the threads start, only read after */
 
 static void *add_many(void *unused)
 {
     (void)unused;
-    for (long i = 0; i < increments; i++)
-        counter++; /* load, add, store: another thread can run in between */
+    for (long i = 0; i < increments; i++) {
+        if (wide_window) {
+            long seen = counter; /* load */
+            sched_yield();       /* let another thread load the same old value */
+            counter = seen + 1;  /* add, store: overwrites what the others stored */
+        } else {
+            counter++; /* load, add, store: another thread can run in between */
+        }
+    }
     return NULL;
 }
 
@@ -56,6 +72,7 @@ int main(int argc, char *argv[])
     static const struct option options[] = {
         {"threads", required_argument, NULL, 'n'},
         {"increments", required_argument, NULL, 'i'},
+        {"yield", no_argument, NULL, 'y'},
         {"help", no_argument, NULL, 'h'},
         {0},
     };
@@ -63,7 +80,7 @@ int main(int argc, char *argv[])
     int opt;
 
     increments = 1000000;
-    while ((opt = getopt_long(argc, argv, "n:i:h", options, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "n:i:yh", options, NULL)) != -1) {
         switch (opt) {
         case 'n':
             if (parse_long(optarg, 1, MAX_THREADS, &nthreads) != 0)
@@ -74,6 +91,9 @@ int main(int argc, char *argv[])
             if (parse_long(optarg, 0, 100000000, &increments) != 0)
                 return usage_error(PROGRAM, USAGE, "bad increments '%s': expected 0 to 100000000",
                                    optarg);
+            break;
+        case 'y':
+            wide_window = true;
             break;
         case 'h':
             puts(USAGE);
