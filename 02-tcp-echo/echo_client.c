@@ -27,6 +27,10 @@
  *             any size and any bytes; at the end of the input, half-close
  *             (shutdown(SHUT_WR): "I have sent everything") and keep reading until the
  *             server closes. `./echo_client - < big.bin | cmp - big.bin` holds.
+ * -t SECONDS gives up on an echo that is not complete in time (words mode; by
+ * default it waits as long as it takes, like the lecture's client). Exit status 1,
+ * with one line on stderr, when the echo is not complete: the server closed early,
+ * reset, or was too slow.
  *
  * Usage: echo_client [-H HOST] [-p PORT] [-t SECONDS] [WORD... | -]
  *

@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -221,12 +222,6 @@ void stop_signals_remove(void)
             close(stop_pipe[i]);
         stop_pipe[i] = -1;
     }
-}
-
-bool stop_requested(int stop_fd)
-{
-    struct pollfd p = {.fd = stop_fd, .events = POLLIN};
-    return stop_fd >= 0 && poll(&p, 1, 0) == 1;
 }
 
 /* --- Waiting, sending, accepting, closing -------------------------------------------- */

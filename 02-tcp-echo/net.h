@@ -11,13 +11,13 @@
  * signal at once, with no window in which it could be missed.
  *
  * These helpers never exit and never print (except start_server() and
- * accept_client(), which say what went wrong on stderr: see there). They return -1 and fill an ERROR
- * buffer ("bind 127.0.0.1:50007: Address already in use"); the program prints it.
+ * accept_client(), which say what went wrong on stderr: see there). They return -1
+ * and fill an ERROR buffer ("bind 127.0.0.1:50007: Address already in use"); the
+ * program prints it.
  */
 #ifndef NET_H
 #define NET_H
 
-#include <stdbool.h>
 #include <stddef.h>
 #include <sys/socket.h>
 
@@ -60,8 +60,6 @@ int connect_tcp(const char *host, int port, char peer[ADDRESS_TEXT_SIZE], char *
 int stop_signals_install(void);
 /* Ignore SIGINT and SIGTERM from now on and close the stop pipe (at exit). */
 void stop_signals_remove(void);
-/* Has a stop signal come? Costs one poll() call. */
-bool stop_requested(int stop_fd);
 
 /* Milliseconds on CLOCK_MONOTONIC, a clock that never jumps (unlike the time of day):
  * for deadlines and for measuring how long something took. */

@@ -25,7 +25,9 @@
  * lecture's client gets away with it because its message is small and sent at once.
  *
  * TCPServer is synchronous: one connection at a time (see 04-threaded-server for
- * ThreadingMixIn). Each request is logged to stderr as "HOST wrote: DATA" (-q: not).
+ * ThreadingMixIn), so a client that connects and sends nothing holds up everyone
+ * behind it, here as in Python. Each request is logged to stderr as
+ * "HOST wrote: DATA" (the data escaped like Python's repr; -q: no log).
  *
  * Usage: upper_server [-H HOST] [-p PORT] [-q]     (default 127.0.0.1:9999)
  *

@@ -4,7 +4,6 @@
 #include "harness_extra.h"
 
 #include <check.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -174,37 +173,6 @@ START_TEST(echo_half_close)
 }
 END_TEST
 
-/* A client that sends without ever reading: the server waits for room to send, its
- * memory stays bounded, and SIGTERM still ends it at once with exit 0. */
-START_TEST(echo_client_that_never_reads)
-{
-    static char chunk[65536];
-    struct server s;
-    SERVER(&s);
-    int fd = connect_to(&s);
-    assert_echo(fd, "x", 1); /* served: the server is in its echo loop */
-    long before = resident_kb(s.child.pid);
-    int flags = fcntl(fd, F_GETFL);
-    fcntl(fd, F_SETFL, flags | O_NONBLOCK);
-    long long sent = 0, deadline = monotonic_ms() + scaled_ms(500);
-    while (monotonic_ms() < deadline) { /* push until nothing more fits for a while */
-        ssize_t n = send(fd, chunk, sizeof chunk, MSG_NOSIGNAL);
-        if (n > 0)
-            sent += n;
-        else
-            poll(NULL, 0, 10);
-    }
-    long after = resident_kb(s.child.pid);
-    ck_assert_int_gt(sent, 256 * 1024); /* the kernel buffered a lot... */
-    ck_assert_msg(after - before < 4096, "server grew from %ld to %ld kB after %lld bytes", before,
-                  after, sent); /* ...but the server did not */
-    long long start = monotonic_ms();
-    ck_assert_int_eq(server_stop(&s), 0);
-    ck_assert_int_lt(monotonic_ms() - start, scaled_ms(2000));
-    close(fd);
-}
-END_TEST
-
 /* SIGTERM while a client is connected (and SIGINT while idle): exit 0, promptly, and
  * the client sees its connection end. */
 START_TEST(echo_stops_on_sigterm_and_sigint)
@@ -300,7 +268,8 @@ START_TEST(client_streams_16_mib_file)
 }
 END_TEST
 
-/* Through pipes (`producer | echo_client - | consumer`): 4 MiB, every byte value. */
+/* Through pipes (`producer | echo_client - | cmp`): 4 MiB, every byte value (16 MiB
+ * go through files above; through pipes they cost half a minute under valgrind). */
 START_TEST(client_streams_through_pipes)
 {
     size_t len = 4 << 20;
@@ -309,7 +278,11 @@ START_TEST(client_streams_through_pipes)
     struct server s;
     struct run r;
     SERVER(&s);
-    run_client(&r, s.port, data, len, (const char *const[]){"-", NULL});
+    char port[16];
+    snprintf(port, sizeof port, "%d", s.port);
+    ck_assert_int_eq(run_streaming(&r, data, len, 60000,
+                                   (const char *const[]){"./echo_client", "-p", port, "-", NULL}),
+                     0);
     ck_assert_msg(r.code == 0, "exit %d: %s", r.code, r.err);
     ck_assert_uint_eq(r.out_len, len);
     ck_assert_int_eq(memcmp(r.out, data, len), 0);
@@ -491,7 +464,6 @@ static Suite *echo_suite(void)
     tcase_add_test(server, echo_second_client_waits_for_the_first);
     tcase_add_test(server, echo_reset_mid_message_then_next_client);
     tcase_add_test(server, echo_half_close);
-    tcase_add_test(server, echo_client_that_never_reads);
     tcase_add_test(server, echo_stops_on_sigterm_and_sigint);
     suite_add_tcase(s, server);
 

@@ -5,6 +5,9 @@
 #include "harness_extra.h"
 
 #include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -151,6 +154,41 @@ START_TEST(reset_mid_message_costs_only_that_client)
 }
 END_TEST
 
+/* A client that sends and sends and never reads: the server's memory stays flat
+ * (echo_server waits for room to send, with the kernel's buffers full: more than
+ * 256 KiB went out), and SIGTERM still ends it at once with exit 0. */
+START_TEST(client_that_never_reads_costs_no_memory)
+{
+    static char chunk[65536];
+    const struct server_kind *kind = &kinds[_i];
+    struct server s;
+    start(&s, kind);
+    long before = resident_kb(s.child.pid);
+    int fd = tcp_connect(s.host, s.port);
+    ck_assert_int_ge(fd, 0);
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    long long sent = 0, deadline = monotonic_ms() + scaled_ms(500);
+    while (monotonic_ms() < deadline) { /* push until nothing more fits, for a while */
+        ssize_t n = send(fd, chunk, sizeof chunk, MSG_NOSIGNAL);
+        if (n > 0)
+            sent += n;
+        else if (n < 0 && errno != EAGAIN)
+            break; /* upper and greet close on us: their protocol is done */
+        else
+            poll(NULL, 0, 10);
+    }
+    long after = resident_kb(s.child.pid);
+    if (kind->assert_served == echo_serves)
+        ck_assert_int_gt(sent, 256 * 1024); /* the kernel buffered a lot... */
+    ck_assert_msg(after - before < 4096, "%s grew from %ld to %ld kB after %lld bytes", kind->name,
+                  before, after, sent); /* ...but the server did not */
+    long long start_ms = monotonic_ms();
+    ck_assert_int_eq(server_stop(&s), 0);
+    ck_assert_int_lt(monotonic_ms() - start_ms, scaled_ms(2000));
+    close(fd);
+}
+END_TEST
+
 /* Out of file descriptors (EMFILE) on accept: the server says so once, does not spin
  * (little CPU in a whole second), and serves the waiting client as soon as
  * descriptors are available again. */
@@ -199,6 +237,7 @@ static Suite *servers_suite(void)
     tcase_add_loop_test(tc, address_in_use_exits_1, 0, n);
     tcase_add_loop_test(tc, thousand_connections_leave_no_trace, 0, n);
     tcase_add_loop_test(tc, reset_mid_message_costs_only_that_client, 0, n);
+    tcase_add_loop_test(tc, client_that_never_reads_costs_no_memory, 0, n);
     tcase_add_loop_test(tc, emfile_on_accept_waits_without_spinning, 0, n);
     suite_add_tcase(s, tc);
     return s;

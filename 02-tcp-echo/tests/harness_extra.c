@@ -150,6 +150,60 @@ char *read_until_eof(int fd, size_t *len, int timeout_ms)
     return NULL;
 }
 
+int run_streaming(struct run *r, const char *input, size_t input_len, int timeout_ms,
+                  const char *const argv[])
+{
+    long long deadline = monotonic_ms() + scaled_ms(timeout_ms);
+    size_t written = 0, cap = 1 << 20;
+    struct child c;
+
+    memset(r, 0, sizeof *r);
+    if ((r->out = malloc(cap)) == NULL || child_start(&c, argv, CHILD_STDIN_PIPE) < 0) {
+        free(r->out);
+        return -1;
+    }
+    fcntl(c.in, F_SETFL, fcntl(c.in, F_GETFL) | O_NONBLOCK);
+    while (c.out >= 0) {
+        if (c.in >= 0 && written == input_len) {
+            close(c.in); /* all sent: EOF */
+            c.in = -1;
+        }
+        struct pollfd p[2] = {{.fd = c.out, .events = POLLIN}, {.fd = c.in, .events = POLLOUT}};
+        int n = poll(p, 2, ms_left(deadline));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break; /* deadline passed: child_wait below kills it */
+        if (p[1].revents != 0) {
+            ssize_t put = write(c.in, input + written, input_len - written);
+            if (put > 0)
+                written += (size_t)put;
+            else if (put < 0 && errno != EAGAIN && errno != EINTR)
+                written = input_len; /* it stopped reading: give up feeding it */
+        }
+        if (p[0].revents != 0) {
+            if (cap - r->out_len < 65536) {
+                char *bigger = realloc(r->out, cap *= 2);
+                if (bigger == NULL)
+                    break;
+                r->out = bigger;
+            }
+            ssize_t got = read(c.out, r->out + r->out_len, cap - r->out_len - 1);
+            if (got > 0) {
+                r->out_len += (size_t)got;
+            } else if (got == 0 || errno != EINTR) {
+                close(c.out);
+                c.out = -1;
+            }
+        }
+    }
+    r->out[r->out_len] = '\0';
+    r->code = child_wait(&c, ms_left(deadline) + 1);
+    r->err = child_stderr(&c);
+    child_close(&c);
+    return 0;
+}
+
 int run_with_files(const char *const argv[], const char *in_path, const char *out_path,
                    int timeout_ms, char **err)
 {

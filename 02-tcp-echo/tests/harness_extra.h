@@ -45,6 +45,16 @@ int child_finish(struct child *c, char **out, char **err, int timeout_ms);
  * (*LEN bytes), or NULL on error or timeout. */
 char *read_until_eof(int fd, size_t *len, int timeout_ms);
 
+struct run;
+/* run_program() for big streams: feed INPUT to ARGV's stdin and collect its stdout
+ * into *R at the same time, within TIMEOUT_MS. (harness.c's run_program writes to the
+ * child's stdin with one blocking write of everything left: once a program such as
+ * `echo_client -` echoes more than the pipes and sockets in between can hold, it
+ * waits for us to read its stdout while we wait for it to read its stdin. Here the
+ * stdin pipe is non-blocking.) Returns 0 (free with run_free) or -1. */
+int run_streaming(struct run *r, const char *input, size_t input_len, int timeout_ms,
+                  const char *const argv[]);
+
 /* Run ARGV (RUN_UNDER honoured, like harness.c) with stdin read from IN_PATH and
  * stdout written to OUT_PATH, within TIMEOUT_MS. Returns the exit code (harness.h's
  * convention); its stderr, malloc'd, in *ERR. */
