@@ -138,10 +138,14 @@ int main(int argc, char *argv[])
             .msg_name = &sender, .msg_namelen = sizeof sender, .msg_iov = &part, .msg_iovlen = 1};
         ssize_t size = recvmsg(sock, &message, MSG_DONTWAIT | REAL_LENGTH);
         if (size < 0) {
-            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+            int error_number = errno;
+            if (error_number == EAGAIN || error_number == EWOULDBLOCK || error_number == EINTR)
                 continue;
-            fprintf(stderr, "%s: recvmsg: %s\n", PROGRAM, strerror(errno));
-            status = 1;
+            fprintf(stderr, "%s: recvmsg: %s\n", PROGRAM, strerror(error_number));
+            if (error_number != EBADF && error_number != EFAULT && error_number != EINVAL &&
+                error_number != ENOTSOCK)
+                continue; /* e.g. ENOBUFS, or an ICMP error: it costs one datagram */
+            status = 1;   /* a bug of ours, not something a client did */
             break;
         }
         int truncated = (message.msg_flags & MSG_TRUNC) != 0;
