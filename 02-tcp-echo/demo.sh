@@ -37,10 +37,13 @@ start() {
 }
 
 # stop NAME PID: SIGTERM (what Ctrl-C or kill does), show the exit status and the log.
+# Once it has been waited for, its PID is forgotten: the kernel may give the number to
+# another process, which the cleanup must not kill.
 stop() {
     kill -TERM "$2"
     status=0
     wait "$2" || status=$?
+    servers=$(echo "$servers" | tr ' ' '\n' | grep -vx "$2" | tr '\n' ' ')
     printf '    terminal 1: after kill -TERM, exit status %s; what it logged on stderr:\n' "$status"
     sed 's/^/      /' "$tmp/$1.log"
 }
@@ -75,7 +78,6 @@ client "this host's name and addresses, and a connection to itself" "./netinfo"
 say "failures: one line, program: what: reason, exit status 1"
 start busy ./echo_server -q
 client "a second server on the same port" "./echo_server -p $port; echo \"exit status \$?\""
-kill -TERM "$pid"
-wait "$pid" || true
+stop busy "$pid" >/dev/null
 client "nobody listens there any more" "./echo_client -p $port; echo \"exit status \$?\""
 client "bad usage: exit status 2" "./echo_client -p abc; echo \"exit status \$?\""

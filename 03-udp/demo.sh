@@ -8,7 +8,10 @@ cd "$(dirname "$0")"
 tmp=$(mktemp -d)
 servers=
 cleanup() {
-    for pid in $servers; do kill -CONT "$pid" 2>/dev/null || true; kill -TERM "$pid" 2>/dev/null || true; done
+    for pid in $servers; do
+        kill -CONT "$pid" 2>/dev/null || true # a frozen server cannot act on SIGTERM
+        kill -TERM "$pid" 2>/dev/null || true
+    done
     rm -rf "$tmp"
 }
 trap cleanup EXIT INT TERM
@@ -37,11 +40,14 @@ start() {
 }
 
 # stop NAME PID: SIGTERM (what Ctrl-C or kill does), show the exit status and the log.
+# Once it has been waited for, its PID is forgotten: the kernel may give the number to
+# another process, which the cleanup must not kill.
 stop() {
     kill -TERM "$2"
     status=0
     wait "$2" || status=$?
-    printf '    terminal 1: after kill -TERM, exit status %s; one line per datagram on stderr:\n' "$status"
+    servers=$(echo "$servers" | tr ' ' '\n' | grep -vx "$2" | tr '\n' ' ')
+    printf '    terminal 1: after kill -TERM, exit status %s; its log (stderr):\n' "$status"
     sed 's/^/      /' "$tmp/$1.log"
 }
 
