@@ -6,6 +6,7 @@
 #include <check.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -191,6 +192,38 @@ START_TEST(echo_stops_on_sigterm_and_sigint)
     SERVER(&s);
     ck_assert_int_eq(child_stop(&s.child, SIGINT, 2000), 0);
     child_close(&s.child);
+}
+END_TEST
+
+/* -H ::1: the listening line is `listening on [::1]:PORT` and the echo works over
+ * IPv6 (where the machine has no IPv6: exit 1 with one line, checked instead). */
+START_TEST(echo_over_ipv6)
+{
+    struct run r;
+    const char *const argv[] = {"./echo_server", "-H", "::1", "-p", "0", NULL};
+    ck_assert_int_eq(run_program(&r, NULL, 0, 10000,
+                                 (const char *const[]){"./netinfo", "-H", "::1", "::1", NULL}, 0),
+                     0);
+    bool have_ipv6 = r.code == 0;
+    run_free(&r);
+    if (!have_ipv6) {
+        ck_assert_int_eq(run_program(&r, NULL, 0, 10000, argv, 0), 0);
+        ck_assert_int_eq(r.code, 1);
+        ck_assert_int_eq(strncmp(r.err, "echo_server: bind [::1]:0: ", 27), 0);
+        run_free(&r);
+        return;
+    }
+    struct child c;
+    char line[128];
+    ck_assert_int_eq(child_start(&c, argv, 0), 0);
+    ck_assert_int_gt(read_line(c.out, line, sizeof line, 5000), 0);
+    ck_assert_msg(strncmp(line, "listening on [::1]:", 19) == 0, "line: %s", line);
+    int fd = tcp_connect("::1", atoi(line + 19));
+    ck_assert_int_ge(fd, 0);
+    assert_echo(fd, "over IPv6", 9);
+    close(fd);
+    ck_assert_int_eq(child_stop(&c, SIGTERM, 2000), 0);
+    child_close(&c);
 }
 END_TEST
 
@@ -465,6 +498,7 @@ static Suite *echo_suite(void)
     tcase_add_test(server, echo_reset_mid_message_then_next_client);
     tcase_add_test(server, echo_half_close);
     tcase_add_test(server, echo_stops_on_sigterm_and_sigint);
+    tcase_add_test(server, echo_over_ipv6);
     suite_add_tcase(s, server);
 
     TCase *client = tcase_create("echo_client");

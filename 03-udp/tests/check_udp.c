@@ -4,6 +4,7 @@
 #include "harness.h"
 #include "harness_extra.h"
 
+#include <arpa/inet.h>
 #include <check.h>
 #include <poll.h>
 #include <signal.h>
@@ -229,6 +230,41 @@ START_TEST(server_address_in_use)
 }
 END_TEST
 
+/* -H ::1: the listening line is `listening on [::1]:PORT` and datagrams are echoed
+ * over IPv6 (where the machine has no IPv6: exit 1 with one line, checked instead). */
+START_TEST(server_over_ipv6)
+{
+    const char *const argv[] = {"./udp_server", "-H", "::1", "-p", "0", "-q", NULL};
+    struct sockaddr_in6 self = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+    int fd = socket(AF_INET6, SOCK_DGRAM, 0);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&self, sizeof self) < 0) { /* no IPv6 here */
+        struct run r;
+        ck_assert_int_eq(run_program(&r, NULL, 0, 10000, argv, 0), 0);
+        ck_assert_int_eq(r.code, 1);
+        ck_assert_int_eq(strncmp(r.err, "udp_server: bind [::1]:0: ", 26), 0);
+        run_free(&r);
+        if (fd >= 0)
+            close(fd);
+        return;
+    }
+    struct child c;
+    char line[128], back[16];
+    ck_assert_int_eq(child_start(&c, argv, 0), 0);
+    ck_assert_int_gt(read_line(c.out, line, sizeof line, 5000), 0);
+    ck_assert_msg(strncmp(line, "listening on [::1]:", 19) == 0, "line: %s", line);
+    struct sockaddr_in6 to = self;
+    to.sin6_port = htons((uint16_t)atoi(line + 19));
+    ck_assert_int_eq(sendto(fd, "over IPv6", 9, 0, (struct sockaddr *)&to, sizeof to), 9);
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    ck_assert_int_eq(poll(&p, 1, scaled_ms(5000)), 1);
+    ck_assert_int_eq(recv(fd, back, sizeof back, 0), 9);
+    ck_assert_int_eq(memcmp(back, "over IPv6", 9), 0);
+    ck_assert_int_eq(child_stop(&c, SIGTERM, 2000), 0);
+    child_close(&c);
+    close(fd);
+}
+END_TEST
+
 /* --- udp_client ------------------------------------------------------------------- */
 
 /* Start udp_client -p PORT ARGS... with a pipe on its stdin. */
@@ -427,6 +463,7 @@ static Suite *udp_suite(void)
     tcase_add_test(server, server_replies_to_each_sender);
     tcase_add_test(server, server_stops_on_signals);
     tcase_add_test(server, server_address_in_use);
+    tcase_add_test(server, server_over_ipv6);
     suite_add_tcase(s, server);
 
     TCase *client = tcase_create("udp_client");
