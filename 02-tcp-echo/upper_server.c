@@ -1,0 +1,130 @@
+/* upper_server.c -- lecture 001's socketserver example: one request, upper-cased.
+ *
+ * Translates lecture 001, "Example: echo-server" (Python's socketserver module):
+ *
+ *     class MyTCPSocketHandler(socketserver.BaseRequestHandler):
+ *         def handle(self):
+ *             self.data = self.request.recv(1024).strip()
+ *             print("{} wrote:".format(self.client_address[0]))
+ *             print(self.data)
+ *             self.request.sendall(self.data.upper())
+ *     HOST, PORT = "localhost", 9999
+ *     server = socketserver.TCPServer((HOST, PORT), MyTCPSocketHandler)
+ *     server.serve_forever()
+ *
+ * socketserver splits a server in two: the TCPServer owns the listening socket and
+ * the accept loop (serve_forever), and calls a handler for each connection. Here the
+ * same split is a function pointer: serve_forever() takes handle_upper() and calls it
+ * with each accepted connection, then closes it the way socketserver does
+ * (shutdown(SHUT_WR), then close).
+ *
+ * The protocol is the lecture's, byte for byte: ONE recv of at most 1024 bytes per
+ * connection, strip the surrounding whitespace, send it back upper-cased, close. So a
+ * request that arrives in two pieces is answered after the first piece only: TCP
+ * does not keep messages apart, and one recv() is not one message. The
+ * lecture's client gets away with it because its message is small and sent at once.
+ *
+ * TCPServer is synchronous: one connection at a time (see 04-threaded-server for
+ * ThreadingMixIn), so a client that connects and sends nothing holds up everyone
+ * behind it, here as in Python. Each request is logged to stderr as
+ * "HOST wrote: DATA" (the data escaped like Python's repr; -q: no log).
+ *
+ * Usage: upper_server [-H HOST] [-p PORT] [-q]     (default 127.0.0.1:9999)
+ *
+ * Try:   ./upper_server                       (terminal 1)
+ *        ./echo_client -p 9999 hello world     (terminal 2) -> Received 'HELLO WORLD'
+ *        printf '  spaces around  \n' | nc 127.0.0.1 9999   -> SPACES AROUND
+ * See also: echo_server.c (the same loop, echoing until the client closes).
+ */
+#include "cli.h"
+#include "net.h"
+#include "text.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define PROGRAM "upper_server"
+#define USAGE   "Usage: upper_server [-H HOST] [-p PORT] [-q]   (default 127.0.0.1:9999)"
+
+/* After the reply, how long we read and discard what a client still sends before we
+ * close (see close_gracefully in net.h): a client that sent more than 1024 bytes then
+ * gets our reply and a clean end, not a reset. */
+#define LINGER_MS 1000
+
+/* socketserver's request: the connection, and who is at the other end. */
+struct request {
+    int conn;
+    const char *client_host; /* self.client_address[0] */
+    int stop_fd;
+    bool quiet;
+};
+
+/* The handler: MyTCPSocketHandler.handle(). */
+static void handle_upper(const struct request *request)
+{
+    char data[1024];
+    char shown[ESCAPED_SIZE(sizeof data)];
+
+    /* self.request.recv(1024): wait until something arrived (or we are stopped). */
+    if (wait_for(request->conn, POLLIN, request->stop_fd, -1) < 0)
+        return;
+    ssize_t n = recv(request->conn, data, sizeof data, 0);
+    if (n < 0) {
+        if (!request->quiet)
+            fprintf(stderr, "%s: recv: %s\n", request->client_host, strerror(errno));
+        return;
+    }
+    size_t start, len = strip_whitespace(data, (size_t)n, &start); /* .strip() */
+    escape_bytes(data + start, len, shown);
+    if (!request->quiet)
+        fprintf(stderr, "%s wrote: %s\n", request->client_host, shown);
+    upper_ascii(data + start, len); /* .upper() */
+    if (send_all(request->conn, data + start, len, request->stop_fd) < 0 && !request->quiet &&
+        errno != ECANCELED)
+        fprintf(stderr, "%s: send: %s\n", request->client_host, strerror(errno));
+}
+
+/* TCPServer.serve_forever(): accept a connection, hand it to HANDLER, close it; until a
+ * stop signal comes. Returns the exit status. */
+static int serve_forever(int listener, int stop_fd, bool quiet,
+                         void (*handler)(const struct request *))
+{
+    for (;;) {
+        char peer[ADDRESS_TEXT_SIZE];
+        int conn = accept_client(listener, stop_fd, peer, PROGRAM);
+        if (conn < 0)
+            return errno == ECANCELED ? 0 : 1; /* a stop signal, or an error (reported) */
+        /* client_address[0] is the host alone: cut ":port" (and IPv6's brackets). */
+        char *colon = strrchr(peer, ':');
+        *colon = '\0';
+        char *host = peer[0] == '[' ? peer + 1 : peer;
+        host[strcspn(host, "]")] = '\0';
+
+        struct request request = {
+            .conn = conn, .client_host = host, .stop_fd = stop_fd, .quiet = quiet};
+        handler(&request);
+        close_gracefully(conn, stop_fd, LINGER_MS); /* socketserver's shutdown_request */
+    }
+}
+
+int main(int argc, char *argv[])
+{
+    struct net_options options = {.host = "127.0.0.1", .port = 9999, .min_port = 0};
+    int status = parse_net_options(argc, argv, PROGRAM, USAGE, "Hpq", false, &options);
+    if (status >= 0)
+        return status;
+
+    /* socketserver.TCPServer((HOST, PORT), ...) binds and listens in its constructor.
+     * (It sets SO_REUSEADDR only if allow_reuse_address is True; every kit server does.) */
+    int stop_fd, listener = start_server(PROGRAM, options.host, options.port, &stop_fd);
+    if (listener < 0)
+        return 1;
+    status = serve_forever(listener, stop_fd, options.quiet, handle_upper);
+    stop_server(listener);
+    return status;
+}

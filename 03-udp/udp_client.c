@@ -1,0 +1,199 @@
+/* udp_client.c -- the lecture's UDP client, with the timeout and retries UDP needs.
+ *
+ * Translates lecture 003, "Cliente UDP":
+ *
+ *     HOST, PORT = '127.0.0.1', 20000
+ *     udp_client_socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+ *     data = "TEST"
+ *     if (udp_client_socket.sendto(data, (HOST, PORT))):
+ *         print "Sending message"
+ *     udp_client_socket.close()
+ *
+ * What it teaches: lecture 002's point that UDP is fast but gives no guarantee. The
+ * lecture's client sends and hopes. Ours waits for the echo, and when none comes
+ * within the timeout (default 1 s) it sends again, up to -r times (default 3); then it
+ * says `no reply after N tries` and exits 1. A reply may be lost, or the request may
+ * be lost, or nobody listens: from here these look the same. (Nobody listening is not
+ * even an error: on an unconnected UDP socket the kernel's "port unreachable" answer
+ * is not reported. A connect()ed UDP socket would get ECONNREFUSED.)
+ *
+ * Anyone can send a datagram to our port. We accept a reply only if recvfrom says it
+ * comes from the address we sent to; anything else is ignored (and noted on stderr).
+ * (connect() on a UDP socket makes the kernel do that filtering; we do it by hand
+ * to show it.)
+ *
+ * UDP has no sequence numbers: a late reply to one message can be taken for the reply
+ * to the next. Real protocols number their messages; this one is an echo.
+ *
+ * Input: the words joined by spaces, as one datagram (default the lecture's "TEST");
+ * or `-`: each line of standard input (without its newline) is one datagram, and
+ * the first one without a reply ends the program.
+ * Output: `Received 'TEXT'` per reply (bytes shown as Python's repr shows them).
+ *
+ * Usage: udp_client [-H HOST] [-p PORT] [-t SECONDS] [-r TRIES] [WORD... | -]
+ *
+ * Try:   ./udp_server &  ./udp_client hello        -> Received 'hello'
+ *        ./udp_client -p 1 -t 0.2 hello            -> no reply after 3 tries
+ *        kill -STOP the server, run a client, kill -CONT it: late replies, duplicates
+ * See also: udp_server.c.
+ */
+#include "cli.h"
+#include "text.h"
+#include "udp.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define PROGRAM "udp_client"
+#define USAGE                                                                                      \
+    "Usage: udp_client [-H HOST] [-p PORT] [-t SECONDS] [-r TRIES] [WORD... | -]   (default "      \
+    "127.0.0.1:20000, 1 s, 3 tries, 'TEST')"
+
+struct server {
+    int sock;
+    struct sockaddr_storage address; /* where we send, and where replies must come from */
+    socklen_t len;
+    char text[ADDRESS_TEXT_SIZE];
+    int timeout_ms;
+    long tries;
+};
+
+/* Wait up to the timeout for a datagram from the server; ignore (and note) datagrams
+ * from anyone else. Returns the reply's size (the reply is in REPLY; 0 is a valid,
+ * empty reply), -1 on timeout, -2 on an error (reported). */
+static ssize_t await_reply(const struct server *server, char *reply, size_t size)
+{
+    long long deadline = monotonic_ms() + server->timeout_ms;
+
+    for (;;) {
+        long long left = deadline - monotonic_ms();
+        int ready = wait_for(server->sock, POLLIN, -1, left > 0 ? (int)left : 0);
+        if (ready == 0)
+            return -1;
+        struct sockaddr_storage from;
+        socklen_t from_len = sizeof from;
+        ssize_t n = ready < 0 ? -1
+                              : recvfrom(server->sock, reply, size, MSG_DONTWAIT,
+                                         (struct sockaddr *)&from, &from_len);
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+            continue;
+        if (n < 0) {
+            fprintf(stderr, "%s: recvfrom: %s\n", PROGRAM, strerror(errno));
+            return -2;
+        }
+        /* data, addr = recvfrom(...): addr says who sent it. Not the server? Ignore. */
+        if (!same_address((struct sockaddr *)&from, (struct sockaddr *)&server->address)) {
+            char who[ADDRESS_TEXT_SIZE];
+            format_address((struct sockaddr *)&from, who);
+            fprintf(stderr, "%s: ignored a datagram from %s (not %s)\n", PROGRAM, who,
+                    server->text);
+            continue;
+        }
+        return n;
+    }
+}
+
+/* Send MESSAGE and wait for its reply, sending again after each timeout. Prints the
+ * reply. Returns the exit status. */
+static int ask(const struct server *server, const char *message, size_t len)
+{
+    static char reply[65536], shown[ESCAPED_SIZE(sizeof reply)];
+
+    for (long attempt = 1; attempt <= server->tries; attempt++) {
+        /* sendto(data, (HOST, PORT)): the whole datagram, or an error such as
+         * "Message too long" (more than 65507 bytes over IPv4). */
+        if (sendto(server->sock, message, len, 0, (struct sockaddr *)&server->address,
+                   server->len) < 0) {
+            fprintf(stderr, "%s: sendto %s: %s\n", PROGRAM, server->text, strerror(errno));
+            return 1;
+        }
+        ssize_t n = await_reply(server, reply, sizeof reply);
+        if (n == -2)
+            return 1;
+        if (n >= 0) {
+            escape_bytes(reply, (size_t)n, shown);
+            printf("Received '%s'\n", shown);
+            fflush(stdout); /* one line per reply, as it comes, even into a pipe */
+            return 0;
+        }
+        if (attempt < server->tries)
+            fprintf(stderr, "%s: no reply within %.3g s, sending again (try %ld of %ld)\n", PROGRAM,
+                    server->timeout_ms / 1000.0, attempt + 1, server->tries);
+    }
+    fprintf(stderr, "%s: no reply after %ld tries\n", PROGRAM, server->tries);
+    return 1;
+}
+
+/* `-`: one datagram per line of standard input. Returns the exit status. */
+static int ask_each_line(const struct server *server)
+{
+    char *line = NULL;
+    size_t capacity = 0;
+    ssize_t len;
+    int status = 0;
+
+    while (status == 0 && (len = getline(&line, &capacity, stdin)) >= 0) {
+        if (len > 0 && line[len - 1] == '\n')
+            len--;
+        status = ask(server, line, (size_t)len);
+    }
+    if (status == 0 && ferror(stdin)) {
+        fprintf(stderr, "%s: read stdin: %s\n", PROGRAM, strerror(errno));
+        status = 1;
+    }
+    free(line);
+    return status;
+}
+
+int main(int argc, char *argv[])
+{
+    struct udp_options options = {
+        .host = "127.0.0.1", .port = 20000, .min_port = 1, .timeout = 1.0, .tries = 3};
+    int status = parse_udp_options(argc, argv, PROGRAM, USAGE, "Hptr", true, &options);
+    if (status >= 0)
+        return status;
+    int streaming = optind < argc && strcmp(argv[optind], "-") == 0;
+    if (streaming && optind + 1 < argc)
+        return usage_error(PROGRAM, USAGE, "'-' (standard input) cannot go with words");
+
+    size_t len = 4;
+    char *message = NULL;
+    if (!streaming && optind < argc &&
+        (message = join_words(argc - optind, argv + optind, &len)) == NULL) {
+        fprintf(stderr, "%s: out of memory\n", PROGRAM);
+        return 1;
+    }
+    signal(SIGPIPE, SIG_IGN); /* a closed stdout is reported, not a silent death */
+
+    /* udp_client_socket = socket.socket(AF_INET, SOCK_DGRAM): no connect() needed */
+    struct server server = {.timeout_ms = (int)(options.timeout * 1000), .tries = options.tries};
+    char error[256];
+    if (server.timeout_ms < 1)
+        server.timeout_ms = 1;
+    if (resolve_udp(options.host, options.port, &server.address, &server.len, error, sizeof error) <
+        0) {
+        fprintf(stderr, "%s: %s\n", PROGRAM, error);
+        free(message);
+        return 1;
+    }
+    format_address((struct sockaddr *)&server.address, server.text);
+    server.sock = socket(server.address.ss_family, SOCK_DGRAM, 0);
+    if (server.sock < 0) {
+        fprintf(stderr, "%s: socket: %s\n", PROGRAM, strerror(errno));
+        free(message);
+        return 1;
+    }
+    if (streaming)
+        status = ask_each_line(&server);
+    else
+        status = ask(&server, message != NULL ? message : "TEST", len);
+    close(server.sock);
+    free(message);
+    return status;
+}
