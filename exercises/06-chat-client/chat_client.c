@@ -59,7 +59,7 @@ int main(int argc, char *argv[])
      *  3. at the end of standard input: shutdown(sock, SHUT_WR), and go on printing;
      *  4. when the server closes: "chat_client: server closed the connection" on stderr,
      *     exit 0. */
-    fprintf(stderr, "%s: not implemented yet (it would connect to %s:%d): see README.md\n",
-            PROGRAM, host, port);
+    fprintf(stderr, "%s: not implemented yet (it would connect to %s:%d): see README.md\n", PROGRAM,
+            host, port);
     return 1;
 }

@@ -11,8 +11,8 @@
 char *format_address(const struct sockaddr *address, char *text, size_t size)
 {
     char host[INET6_ADDRSTRLEN], port[8];
-    socklen_t length = address->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-                                                      : sizeof(struct sockaddr_in);
+    socklen_t length =
+        address->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
     struct sockaddr_in plain;
 
     /* ::ffff:127.0.0.1 is an IPv4 peer seen through an IPv6 socket: show it as IPv4. */
@@ -37,18 +37,6 @@ char *format_address(const struct sockaddr *address, char *text, size_t size)
     else
         snprintf(text, size, "%s:%s", host, port);
     return text;
-}
-
-char *local_address(int fd, char *text, size_t size)
-{
-    struct sockaddr_storage address;
-    socklen_t length = sizeof address;
-
-    if (getsockname(fd, (struct sockaddr *)&address, &length) != 0) {
-        snprintf(text, size, "?");
-        return text;
-    }
-    return format_address((struct sockaddr *)&address, text, size);
 }
 
 char *peer_address(int fd, char *text, size_t size)
@@ -154,8 +142,8 @@ int tcp_connect_to(const char *host, int port, char *error, size_t error_size)
     return fd;
 }
 
-int udp_socket_to(const char *host, int port, struct sockaddr_storage *address,
-                  socklen_t *length, char *error, size_t error_size)
+int udp_socket_to(const char *host, int port, struct sockaddr_storage *address, socklen_t *length,
+                  char *error, size_t error_size)
 {
     struct addrinfo *list;
     int fd = -1;

@@ -20,9 +20,8 @@
  * "[::1]:5000"; IPv4-mapped IPv6 addresses as plain IPv4). Returns TEXT. */
 char *format_address(const struct sockaddr *address, char *text, size_t size);
 
-/* The address of FD's own end (getsockname), or of its peer (getpeername), as
- * format_address writes it. Returns TEXT, or "?" in TEXT when the call fails. */
-char *local_address(int fd, char *text, size_t size);
+/* The address of FD's peer (getpeername), as format_address writes it. Returns TEXT, or
+ * "?" in TEXT when the call fails. */
 char *peer_address(int fd, char *text, size_t size);
 
 /* Listen on HOST:PORT over TCP (port 0: the kernel picks a free one), with SO_REUSEADDR and
@@ -42,7 +41,7 @@ int tcp_connect_to(const char *host, int port, char *error, size_t error_size);
 /* Resolve HOST:PORT for UDP and open a UDP socket of the matching family (IPv4 or IPv6).
  * Returns the socket and stores the server's address in *ADDRESS and *LENGTH (ready for
  * sendto or connect), or -1 with ERROR filled in. */
-int udp_socket_to(const char *host, int port, struct sockaddr_storage *address,
-                  socklen_t *length, char *error, size_t error_size);
+int udp_socket_to(const char *host, int port, struct sockaddr_storage *address, socklen_t *length,
+                  char *error, size_t error_size);
 
 #endif

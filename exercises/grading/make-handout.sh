@@ -6,8 +6,9 @@
 #
 # What goes in (as netprog-kit/ inside the archive):
 #   every numbered lecture folder there is (01-threads/, 02-tcp-echo/, ...), as it is;
-#   exercises/ without: each exercise's solution/, INSTRUCTORS.md, and the grading files only
-#   instructors use (this script, selftest.sh, json_check.c);
+#   exercises/ without: each exercise's solution/, INSTRUCTORS.md, demo.sh (it shows the
+#   solutions), and the grading files only instructors use (this script, selftest.sh,
+#   json_check.c);
 #   exercises/Makefile   <- grading/exercises.mk  (grades the student's files)
 #   Makefile             <- grading/kit.mk        (examples' tests, then the score table)
 #   README.md            <- grading/KIT-README.md
@@ -52,6 +53,7 @@ copy() {
         exercises/*/solution/* | exercises/INSTRUCTORS.md | exercises/Makefile) continue ;;
         exercises/grading/make-handout.sh | exercises/grading/selftest.sh) continue ;;
         exercises/grading/json_check.c | exercises/grading/CHECKSUMS) continue ;;
+        exercises/demo.sh) continue ;; # runs the reference solutions
         esac
         mkdir -p "$kit/$(dirname "$f")"
         cp -p "$root/$f" "$kit/$f"

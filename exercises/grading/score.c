@@ -166,8 +166,8 @@ static int read_tap(struct exercise *e, const char *path)
         snprintf(name, sizeof name, "%.*s", (int)(colon3 - colon2 - 1), colon2 + 1);
         last = find_test(e, name);
         if (last == NULL) {
-            fprintf(stderr, "%s: %s: test %s has no GRADED(...) row in its suite\n", PROGRAM,
-                    path, name);
+            fprintf(stderr, "%s: %s: test %s has no GRADED(...) row in its suite\n", PROGRAM, path,
+                    name);
             status = -1;
             continue;
         }
@@ -289,7 +289,10 @@ static void json_string(FILE *f, const char *text)
             fputc(c, f);
             s++;
         } else {
-            int extra = (c & 0xe0) == 0xc0 ? 1 : (c & 0xf0) == 0xe0 ? 2 : (c & 0xf8) == 0xf0 ? 3 : -1;
+            int extra = (c & 0xe0) == 0xc0   ? 1
+                        : (c & 0xf0) == 0xe0 ? 2
+                        : (c & 0xf8) == 0xf0 ? 3
+                                             : -1;
             bool valid = extra > 0 && !(c == 0xc0 || c == 0xc1 || c > 0xf4);
             for (int i = 1; valid && i <= extra; i++)
                 valid = (s[i] & 0xc0) == 0x80;

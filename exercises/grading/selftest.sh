@@ -2,6 +2,7 @@
 # selftest.sh -- the tests of the grading itself: a scripted run of the student kit, as a
 # student and an autograder would use it. Run by `make test` in exercises/.
 #
+#  0. exercises/README.md's points table agrees with the tests' GRADED tables.
 #  1. make-handout.sh writes the kit; it holds no solution, and the checksums of its tests.
 #  2. Unpacked in a temporary folder: `make test` runs the examples' tests (01-threads only:
 #     see below) and grades the untouched stubs: every exercise 0 points, exit status not 0.
@@ -38,7 +39,7 @@ started=$(date +%s)
 
 pass() {
     checks=$((checks + 1))
-    echo "  ok    $1"
+    echo "  ok    $1  [$(($(date +%s) - started)) s]"
 }
 fail() {
     checks=$((checks + 1))
@@ -87,12 +88,23 @@ json_is() { # json_is FILE SCORE MAX TESTS
 
 echo "grading self-test: $count graded tests, $total points, in a kit unpacked in $tmp"
 
+# --- 0. The points the students read are the points the tests give -------------------------------
+wrong=
+for ex in "$exercises"/[0-9][0-9]-*/; do
+    name=$(basename "$ex")
+    want=$(awk -v n="$name:" '$1 == n { s += $3 } END { print s + 0 }' "$all_points")
+    said=$(sed -n "s/^| \[$name\](.*| \([0-9]*\) |\$/\1/p" "$exercises/README.md")
+    [ "$said" = "$want" ] || wrong="$wrong $name (README: ${said:-none}, tests: $want)"
+done
+check "exercises/README.md gives each exercise the points of its tests${wrong:+:$wrong}" \
+    test -z "$wrong"
+
 # --- 1. The handout ----------------------------------------------------------------------------
 sh "$here/make-handout.sh" "$tmp/kit.tar.gz" > "$log" 2>&1
 check "make-handout.sh writes the kit" test -s "$tmp/kit.tar.gz"
 tar -tzf "$tmp/kit.tar.gz" > "$tmp/listing"
 check "the kit holds no solution and no instructors' file" \
-    sh -c "! grep -E '/solution/|INSTRUCTORS|selftest|make-handout|json_check' '$tmp/listing'"
+    sh -c "! grep -E '/solution/|INSTRUCTORS|selftest|make-handout|json_check|demo.sh' '$tmp/listing'"
 missing=
 for ex in "$exercises"/[0-9][0-9]-*/; do
     name=$(basename "$ex")

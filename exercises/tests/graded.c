@@ -108,8 +108,8 @@ void start_server_at(const char *file, int line, struct server *s, const char *c
             sleep_ms(2);
     }
     if (code == -2)
-        snprintf(what, sizeof what, "%s did not print 'listening on HOST:PORT' (got '%s')",
-                 argv[0], n >= 0 ? first : "");
+        snprintf(what, sizeof what, "%s did not print 'listening on HOST:PORT' (got '%s')", argv[0],
+                 n >= 0 ? first : "");
     else
         snprintf(what, sizeof what, "%s exited with status %d before it printed 'listening on'",
                  argv[0], code);
@@ -128,6 +128,53 @@ void stop_server_at(const char *file, int line, struct server *s)
         fail_with_stderr_at(file, line, &s->child, what);
     }
     child_close(&s->child);
+}
+
+void expect_usage_errors_at(const char *file, int line, const char *program,
+                            const char *const (*bad)[2], int n)
+{
+    struct run r;
+
+    if (run_program(&r, NULL, 0, 5000, (const char *const[]){program, "-h", NULL}, 0) != 0)
+        _ck_assert_failed(file, line, "Failed", "cannot run %s: %s", program, strerror(errno));
+    bool ok = r.code == 0 && strncmp(r.out, "Usage: ", 7) == 0;
+    if (!ok)
+        _ck_assert_failed(file, line, "Failed",
+                          "%s -h: exit %d, stdout \"%.200s\"; expected 0 and \"Usage: ...\"",
+                          program, r.code, r.out);
+    run_free(&r);
+    for (int i = 0; i < n; i++) {
+        if (run_program(&r, NULL, 0, 5000,
+                        (const char *const[]){program, bad[i][0], bad[i][1], NULL}, 0) != 0)
+            _ck_assert_failed(file, line, "Failed", "cannot run %s: %s", program, strerror(errno));
+        ok = r.code == 2 && strstr(r.err, "Usage: ") != NULL;
+        if (!ok)
+            _ck_assert_failed(file, line, "Failed",
+                              "%s %s '%s': exit %d, stderr \"%.200s\"; expected 2 and the usage",
+                              program, bad[i][0], bad[i][1], r.code, r.err);
+        run_free(&r);
+    }
+}
+
+void expect_address_in_use_at(const char *file, int line, const char *program, int port)
+{
+    struct run r;
+    char text[16], expected[256];
+    const char *name = strrchr(program, '/') != NULL ? strrchr(program, '/') + 1 : program;
+
+    snprintf(text, sizeof text, "%d", port);
+    snprintf(expected, sizeof expected, "%s: bind 127.0.0.1:%d: Address already in use\n", name,
+             port);
+    if (run_program(&r, NULL, 0, 5000, (const char *const[]){program, "-p", text, "-q", NULL}, 0) !=
+        0)
+        _ck_assert_failed(file, line, "Failed", "cannot run %s: %s", program, strerror(errno));
+    bool ok = r.code == 1 && strcmp(r.err, expected) == 0;
+    if (!ok)
+        _ck_assert_failed(file, line, "Failed",
+                          "a second %s on port %d exited %d with stderr \"%.300s\"; expected 1 "
+                          "and \"%.*s\"",
+                          name, port, r.code, r.err, (int)strlen(expected) - 1, expected);
+    run_free(&r);
 }
 
 /* --- Sockets ------------------------------------------------------------------------- */
@@ -166,7 +213,8 @@ int listen_local(int *port)
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     ck_assert_msg(fd >= 0, "socket: %s", strerror(errno));
-    ck_assert_msg(bind(fd, (struct sockaddr *)&address, sizeof address) == 0 && listen(fd, 16) == 0 &&
+    ck_assert_msg(bind(fd, (struct sockaddr *)&address, sizeof address) == 0 &&
+                      listen(fd, 16) == 0 &&
                       getsockname(fd, (struct sockaddr *)&address, &length) == 0,
                   "listen on 127.0.0.1:0: %s", strerror(errno));
     *port = ntohs(address.sin_port);
@@ -338,8 +386,9 @@ bool exchange(int fd, const void *out, size_t out_len, void *in, size_t in_len, 
     if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
         return false;
     while (sent < out_len || got < in_len) {
-        struct pollfd p = {.fd = fd, .events = (short)((got < in_len ? POLLIN : 0) |
-                                                       (sent < out_len ? POLLOUT : 0))};
+        struct pollfd p = {
+            .fd = fd,
+            .events = (short)((got < in_len ? POLLIN : 0) | (sent < out_len ? POLLOUT : 0))};
         long long left = deadline - monotonic_ms();
         int n = poll(&p, 1, left > 0 ? (int)left : 0);
         if (n < 0 && errno == EINTR)
@@ -395,19 +444,17 @@ long cpu_time_ms(pid_t pid)
     return (long)((user + system) * 1000UL / (unsigned long)(ticks > 0 ? ticks : 100));
 }
 
-long resident_kib(pid_t pid)
+long settled_cpu_ms(pid_t pid, long limit_ms)
 {
-    char path[64], line[256];
-    long kib = -1;
-    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
-        return -1;
-    while (fgets(line, sizeof line, f) != NULL)
-        if (sscanf(line, "VmRSS: %ld", &kib) == 1)
-            break;
-    fclose(f);
-    return kib;
+    long used = -1;
+    long long deadline = monotonic_ms() + scaled_ms(3000);
+    do {
+        long before = cpu_time_ms(pid);
+        sleep_ms(500);
+        long after = cpu_time_ms(pid);
+        used = before < 0 || after < 0 ? -1 : after - before;
+    } while (used >= limit_ms && monotonic_ms() < deadline);
+    return used;
 }
 
 long set_fd_limit(long soft)

@@ -37,7 +37,10 @@ struct graded_test {
     int points;
     int timeout; /* seconds, before CK_TIMEOUT_MULTIPLIER */
 };
-#define GRADED(test, points, timeout) {test, points, timeout}
+#define GRADED(test, points, timeout)                                                              \
+    {                                                                                              \
+        test, points, timeout                                                                      \
+    }
 
 /* Run every row of TESTS as its own test case in fork mode (a crash or a hang costs one
  * test, not the run); Check's verbosity comes from CK_VERBOSITY. Ignores SIGPIPE in the
@@ -76,6 +79,20 @@ void fail_with_stderr_at(const char *file, int line, const struct child *c, cons
 
 /* Is the child still running (not exited, not reaped)? Does not reap it. */
 bool child_running(const struct child *c);
+
+/* The command line every program shares: `PROGRAM -h` exits 0 and prints "Usage: ..." on
+ * stdout; `PROGRAM OPTION VALUE` exits 2 with the usage on stderr, for each of the N pairs
+ * in BAD (such as {"-p", "70000"}). */
+#define expect_usage_errors(program, bad, n)                                                       \
+    expect_usage_errors_at(__FILE__, __LINE__, program, bad, n)
+void expect_usage_errors_at(const char *file, int line, const char *program,
+                            const char *const (*bad)[2], int n);
+/* A second server on the PORT of a running one must exit 1 with exactly
+ * "NAME: bind 127.0.0.1:PORT: Address already in use" on stderr (NAME: PROGRAM without
+ * its directory). */
+#define expect_address_in_use(program, port)                                                       \
+    expect_address_in_use_at(__FILE__, __LINE__, program, port)
+void expect_address_in_use_at(const char *file, int line, const char *program, int port);
 
 /* --- Sockets ------------------------------------------------------------------------- */
 
@@ -126,8 +143,11 @@ bool exchange(int fd, const void *out, size_t out_len, void *in, size_t in_len, 
 
 /* CPU time (user + system) PID has used so far, in milliseconds, or -1. */
 long cpu_time_ms(pid_t pid);
-/* Resident memory of PID in KiB (VmRSS), or -1. */
-long resident_kib(pid_t pid);
+/* How much CPU PID uses in half a second, once it has settled: measures half seconds until
+ * one uses less than LIMIT_MS, or 3 s (scaled) have passed. Returns the last measure (-1 if
+ * /proc cannot tell): below LIMIT_MS for a process that waits, at or above it for one that
+ * spins (a spinning process uses a whole CPU in every half second). */
+long settled_cpu_ms(pid_t pid, long limit_ms);
 /* Set this process's soft limit on open files (children started afterwards inherit it).
  * Returns the previous soft limit, to restore it with the same call. */
 long set_fd_limit(long soft);

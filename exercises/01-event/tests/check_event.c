@@ -112,7 +112,8 @@ static void set_wakes_waiters(int n, double timeout)
 
     assert_ok(event_init(&e), "event_init");
     for (int i = 0; i < n; i++) {
-        waiters[i] = (struct waiter){.event = &e, .timeout = timeout, .lock = &lock, .ready = &ready};
+        waiters[i] =
+            (struct waiter){.event = &e, .timeout = timeout, .lock = &lock, .ready = &ready};
         ck_assert_int_eq(pthread_create(&threads[i], NULL, wait_for_event, &waiters[i]), 0);
     }
     for (int started = 0; started < n; sched_yield()) {

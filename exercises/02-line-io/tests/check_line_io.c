@@ -63,6 +63,33 @@ static void reader_on(struct line_reader *r, int fd)
     line_reader_init(r, fd);
 }
 
+/* A reader on one end of a socket pair; the test writes into the other end, PEER. */
+struct pair {
+    int peer;
+    int fd;
+    struct line_reader r;
+};
+
+static void open_pair(struct pair *p)
+{
+    int sv[2];
+    socket_pair(sv);
+    p->peer = sv[0];
+    p->fd = sv[1];
+    reader_on(&p->r, p->fd);
+}
+
+static void close_pair(struct pair *p)
+{
+    if (p->peer >= 0)
+        close(p->peer);
+    close(p->fd);
+}
+
+/* The peer sends LITERAL (with the harness's send_all). */
+#define FEED(p, literal)                                                                           \
+    ck_assert_int_eq(harness_send_all((p)->peer, literal, sizeof literal - 1), 0)
+
 /* --- Checking what recv_line returned ----------------------------------------------- */
 
 /* DATA as a C string literal, cut short when long: "a\nb\0" -> a\nb\0. */
@@ -155,7 +182,7 @@ static const char *check_recv_line(struct line_reader *r, size_t size, const cha
     do {                                                                                           \
         errno = 0;                                                                                 \
         int rc_ = (call);                                                                          \
-        ck_assert_msg(rc_ == 0, "%s returned %d (errno %d: %s%s), expected 0", #call, rc_, errno,   \
+        ck_assert_msg(rc_ == 0, "%s returned %d (errno %d: %s%s), expected 0", #call, rc_, errno,  \
                       strerror(errno), errno == ENOSYS ? ": not implemented yet" : "");            \
     } while (0)
 
@@ -171,10 +198,10 @@ struct writer {
     int fd;
     const char *data;
     size_t len;
-    size_t piece;      /* bytes per send; 0: random pieces of 1..700 bytes */
-    int pause_us;      /* pause after each piece */
+    size_t piece;       /* bytes per send; 0: random pieces of 1..700 bytes */
+    int pause_us;       /* pause after each piece */
     int start_after_ms; /* wait this long before the first byte */
-    bool shut_down;    /* shutdown(SHUT_WR) at the end: the reader sees the end */
+    bool shut_down;     /* shutdown(SHUT_WR) at the end: the reader sees the end */
 };
 
 static void *write_slowly(void *arg)
@@ -243,8 +270,8 @@ struct reader {
     int fd;
     char *data;
     size_t len, cap;
-    size_t piece;  /* bytes per recv */
-    int pause_us;  /* pause after each recv */
+    size_t piece; /* bytes per recv */
+    int pause_us; /* pause after each recv */
 };
 
 static void *read_until_end(void *arg)
@@ -379,14 +406,11 @@ END_TEST
 /* One line: its bytes, its '\n', a NUL after it, and its length. */
 START_TEST(recv_line_reads_one_line)
 {
-    int sv[2];
-    struct line_reader r;
-    socket_pair(sv);
-    reader_on(&r, sv[1]);
-    ck_assert_int_eq(harness_send_all(sv[0], "hello\n", 6), 0);
-    EXPECT_LINE(&r, 100, "hello\n");
-    close(sv[0]);
-    close(sv[1]);
+    struct pair p;
+    open_pair(&p);
+    FEED(&p, "hello\n");
+    EXPECT_LINE(&p.r, 100, "hello\n");
+    close_pair(&p);
 }
 END_TEST
 
@@ -394,19 +418,16 @@ END_TEST
 START_TEST(recv_line_assembles_bytes_sent_one_at_a_time)
 {
     static const char text[] = "hello world\nsecond line\n";
-    int sv[2];
-    struct line_reader r;
+    struct pair p;
     pthread_t thread;
-    socket_pair(sv);
-    reader_on(&r, sv[1]);
-    struct writer w = {.fd = sv[0], .data = text, .len = sizeof text - 1, .piece = 1,
-                       .pause_us = 1000};
+    open_pair(&p);
+    struct writer w = {
+        .fd = p.peer, .data = text, .len = sizeof text - 1, .piece = 1, .pause_us = 1000};
     ck_assert_int_eq(pthread_create(&thread, NULL, write_slowly, &w), 0);
-    EXPECT_LINE(&r, 100, "hello world\n");
-    EXPECT_LINE(&r, 100, "second line\n");
+    EXPECT_LINE(&p.r, 100, "hello world\n");
+    EXPECT_LINE(&p.r, 100, "second line\n");
     pthread_join(thread, NULL);
-    close(sv[0]);
-    close(sv[1]);
+    close_pair(&p);
 }
 END_TEST
 
@@ -414,20 +435,17 @@ END_TEST
  * wait for more data (the peer sends nothing more: waiting would time out with EAGAIN). */
 START_TEST(recv_line_returns_many_lines_from_one_segment)
 {
-    int sv[2];
-    struct line_reader r;
-    socket_pair(sv);
-    reader_on(&r, sv[1]);
-    ck_assert_int_eq(harness_send_all(sv[0], "one\ntwo\nthree\n", 14), 0);
-    EXPECT_LINE(&r, 100, "one\n");
-    EXPECT_LINE(&r, 100, "two\n");
-    EXPECT_LINE(&r, 100, "three\n");
+    struct pair p;
+    open_pair(&p);
+    FEED(&p, "one\ntwo\nthree\n");
+    EXPECT_LINE(&p.r, 100, "one\n");
+    EXPECT_LINE(&p.r, 100, "two\n");
+    EXPECT_LINE(&p.r, 100, "three\n");
     /* And the fourth, with nothing sent, waits and reports the receive timeout. */
     long long start = monotonic_ms();
-    EXPECT_ERROR(&r, 100, EAGAIN, "");
+    EXPECT_ERROR(&p.r, 100, EAGAIN, "");
     ck_assert_msg(monotonic_ms() - start >= 400, "recv_line gave up before the receive timeout");
-    close(sv[0]);
-    close(sv[1]);
+    close_pair(&p);
 }
 END_TEST
 
@@ -443,8 +461,8 @@ START_TEST(recv_line_retries_after_eintr)
     set_receive_timeout(sv[1], 1000);
     install_interrupting_handler();
     struct signaller s = {.target = pthread_self(), .interval_us = 5000, .count = 40};
-    struct writer w = {.fd = sv[0], .data = "late line\n", .len = 10, .piece = 10,
-                       .start_after_ms = 150};
+    struct writer w = {
+        .fd = sv[0], .data = "late line\n", .len = 10, .piece = 10, .start_after_ms = 150};
     ck_assert_int_eq(pthread_create(&signal_thread, NULL, send_signals, &s), 0);
     ck_assert_int_eq(pthread_create(&writer_thread, NULL, write_slowly, &w), 0);
     const char *why = check_recv_line(&r, 100, "late line\n", 10, 0);
@@ -463,30 +481,28 @@ END_TEST
  * (without '\n'), then 0 for the end. */
 START_TEST(recv_line_returns_rest_when_peer_closes_mid_line)
 {
-    int sv[2];
-    struct line_reader r;
-    socket_pair(sv);
-    reader_on(&r, sv[1]);
-    ck_assert_int_eq(harness_send_all(sv[0], "complete\npart", 13), 0);
-    close(sv[0]);
-    EXPECT_LINE(&r, 100, "complete\n");
-    EXPECT_LINE(&r, 100, "part");
-    EXPECT_LINE(&r, 100, "");
-    close(sv[1]);
+    struct pair p;
+    open_pair(&p);
+    FEED(&p, "complete\npart");
+    close(p.peer);
+    p.peer = -1;
+    EXPECT_LINE(&p.r, 100, "complete\n");
+    EXPECT_LINE(&p.r, 100, "part");
+    EXPECT_LINE(&p.r, 100, "");
+    close_pair(&p);
 }
 END_TEST
 
 /* A peer that closes without sending: 0, and 0 again. */
 START_TEST(recv_line_returns_0_at_end_of_stream)
 {
-    int sv[2];
-    struct line_reader r;
-    socket_pair(sv);
-    reader_on(&r, sv[1]);
-    close(sv[0]);
-    EXPECT_LINE(&r, 100, "");
-    EXPECT_LINE(&r, 100, "");
-    close(sv[1]);
+    struct pair p;
+    open_pair(&p);
+    close(p.peer);
+    p.peer = -1;
+    EXPECT_LINE(&p.r, 100, "");
+    EXPECT_LINE(&p.r, 100, "");
+    close_pair(&p);
 }
 END_TEST
 
@@ -494,21 +510,18 @@ END_TEST
  * rest of it in later calls; and SIZE below 2 is EINVAL. */
 START_TEST(recv_line_reports_line_longer_than_limit)
 {
-    int sv[2];
-    struct line_reader r;
-    socket_pair(sv);
-    reader_on(&r, sv[1]);
-    ck_assert_int_eq(harness_send_all(sv[0], "0123456789\nnext\nfits\n", 21), 0);
-    EXPECT_ERROR(&r, 5, EMSGSIZE, "0123");
-    EXPECT_ERROR(&r, 5, EMSGSIZE, "4567");
-    EXPECT_LINE(&r, 5, "89\n");
-    EXPECT_ERROR(&r, 5, EMSGSIZE, "next"); /* 5 bytes with its '\n': one too many */
-    EXPECT_LINE(&r, 5, "\n");
-    EXPECT_LINE(&r, 6, "fits\n"); /* exactly SIZE - 1 bytes fits */
-    EXPECT_ERROR(&r, 1, EINVAL, "");
-    EXPECT_ERROR(&r, 0, EINVAL, "");
-    close(sv[0]);
-    close(sv[1]);
+    struct pair p;
+    open_pair(&p);
+    FEED(&p, "0123456789\nnext\nfits\n");
+    EXPECT_ERROR(&p.r, 5, EMSGSIZE, "0123");
+    EXPECT_ERROR(&p.r, 5, EMSGSIZE, "4567");
+    EXPECT_LINE(&p.r, 5, "89\n");
+    EXPECT_ERROR(&p.r, 5, EMSGSIZE, "next"); /* 5 bytes with its '\n': one too many */
+    EXPECT_LINE(&p.r, 5, "\n");
+    EXPECT_LINE(&p.r, 6, "fits\n"); /* exactly SIZE - 1 bytes fits */
+    EXPECT_ERROR(&p.r, 1, EINVAL, "");
+    EXPECT_ERROR(&p.r, 0, EINVAL, "");
+    close_pair(&p);
 }
 END_TEST
 
@@ -517,20 +530,17 @@ END_TEST
 START_TEST(recv_line_handles_line_longer_than_buffer)
 {
     enum { LONG = 10000 };
-    int sv[2];
-    struct line_reader r;
+    struct pair p;
     char *text = malloc(LONG + 7);
     ck_assert_ptr_nonnull(text);
     for (int i = 0; i < LONG; i++)
         text[i] = (char)('a' + i % 26);
     memcpy(text + LONG, "\nshort\n", 7);
-    socket_pair(sv);
-    reader_on(&r, sv[1]);
-    ck_assert_int_eq(harness_send_all(sv[0], text, LONG + 7), 0);
-    EXPECT_BYTES(&r, 20000, text, LONG + 1);
-    EXPECT_LINE(&r, 20000, "short\n");
-    close(sv[0]);
-    close(sv[1]);
+    open_pair(&p);
+    ck_assert_int_eq(harness_send_all(p.peer, text, LONG + 7), 0);
+    EXPECT_BYTES(&p.r, 20000, text, LONG + 1);
+    EXPECT_LINE(&p.r, 20000, "short\n");
+    close_pair(&p);
     free(text);
 }
 END_TEST
@@ -538,15 +548,12 @@ END_TEST
 /* Bytes are bytes: NUL, '\r' and bytes above 127 are data, counted in the length. */
 START_TEST(recv_line_keeps_binary_and_nul_bytes)
 {
-    int sv[2];
-    struct line_reader r;
-    socket_pair(sv);
-    reader_on(&r, sv[1]);
-    ck_assert_int_eq(harness_send_all(sv[0], "a\0b\r\n\xff\xfe\n", 8), 0);
-    EXPECT_BYTES(&r, 100, "a\0b\r\n", 5);
-    EXPECT_BYTES(&r, 100, "\xff\xfe\n", 3);
-    close(sv[0]);
-    close(sv[1]);
+    struct pair p;
+    open_pair(&p);
+    FEED(&p, "a\0b\r\n\xff\xfe\n");
+    EXPECT_BYTES(&p.r, 100, "a\0b\r\n", 5);
+    EXPECT_BYTES(&p.r, 100, "\xff\xfe\n", 3);
+    close_pair(&p);
 }
 END_TEST
 
@@ -571,8 +578,7 @@ END_TEST
 START_TEST(recv_line_survives_random_segmentation)
 {
     enum { LINES = 2000 };
-    int sv[2];
-    struct line_reader r;
+    struct pair p;
     pthread_t thread;
     size_t cap = LINES * 301, len = 0;
     char *text = malloc(cap);
@@ -588,21 +594,19 @@ START_TEST(recv_line_survives_random_segmentation)
         text[len++] = '\n';
         ends[i] = len;
     }
-    socket_pair(sv);
-    reader_on(&r, sv[1]);
-    struct writer w = {.fd = sv[0], .data = text, .len = len, .piece = 0, .pause_us = 50,
-                       .shut_down = true};
+    open_pair(&p);
+    struct writer w = {
+        .fd = p.peer, .data = text, .len = len, .piece = 0, .pause_us = 50, .shut_down = true};
     ck_assert_int_eq(pthread_create(&thread, NULL, write_slowly, &w), 0);
     size_t start = 0;
     for (int i = 0; i < LINES; i++) {
-        const char *why = check_recv_line(&r, 400, text + start, (ssize_t)(ends[i] - start), 0);
+        const char *why = check_recv_line(&p.r, 400, text + start, (ssize_t)(ends[i] - start), 0);
         ck_assert_msg(why == NULL, "line %d of %d: %s", i + 1, LINES, why);
         start = ends[i];
     }
-    EXPECT_LINE(&r, 400, "");
+    EXPECT_LINE(&p.r, 400, "");
     pthread_join(thread, NULL);
-    close(sv[0]);
-    close(sv[1]);
+    close_pair(&p);
     free(text);
     free(ends);
 }

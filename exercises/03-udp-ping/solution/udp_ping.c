@@ -76,12 +76,9 @@ static bool wait_for_echo(int fd, const char *ping, size_t len, double deadline)
 int main(int argc, char *argv[])
 {
     static const struct option options[] = {
-        {"host", required_argument, NULL, 'H'},
-        {"port", required_argument, NULL, 'p'},
-        {"count", required_argument, NULL, 'c'},
-        {"timeout", required_argument, NULL, 't'},
-        {"help", no_argument, NULL, 'h'},
-        {0},
+        {"host", required_argument, NULL, 'H'},  {"port", required_argument, NULL, 'p'},
+        {"count", required_argument, NULL, 'c'}, {"timeout", required_argument, NULL, 't'},
+        {"help", no_argument, NULL, 'h'},        {0},
     };
     const char *host = "127.0.0.1";
     int port = 20000, opt;

@@ -228,7 +228,7 @@ static void run(struct server *server, int listener)
         if (p[0].revents & POLLIN)
             return;
         if (p[1].revents & POLLIN) {
-            reap(server); /* before accepting: the slots it frees are for the newcomers */
+            reap(server);   /* before accepting: the slots it frees are for the newcomers */
             rest_until = 0; /* and so are the descriptors: try accept() again now */
         }
         if (!(p[2].revents & POLLIN))

@@ -36,7 +36,9 @@ static const char *check_echo(int fd, const char *text, size_t len)
             snprintf(message, sizeof message, "the server said busy instead of echoing");
         else
             snprintf(message, sizeof message, "%zu bytes sent, %s", len,
-                     n < 0 ? "no echo within 2 s" : n < (ssize_t)len ? "the echo was cut short" : "the echo differs");
+                     n < 0              ? "no echo within 2 s"
+                     : n < (ssize_t)len ? "the echo was cut short"
+                                        : "the echo differs");
     }
     return message;
 }
@@ -56,9 +58,11 @@ static const char *check_busy(int fd)
         free(got);
         return NULL;
     }
-    snprintf(message, sizeof message, "a client over the limit got %s%.*s%s instead of \"busy\\n\" and the end",
-             got == NULL ? "no end of stream within 2 s" : "\"", got != NULL ? (int)(len < 60 ? len : 60) : 0,
-             got != NULL ? got : "", got != NULL ? "\"" : "");
+    snprintf(message, sizeof message,
+             "a client over the limit got %s%.*s%s instead of \"busy\\n\" and the end",
+             got == NULL ? "no end of stream within 2 s" : "\"",
+             got != NULL ? (int)(len < 60 ? len : 60) : 0, got != NULL ? got : "",
+             got != NULL ? "\"" : "");
     free(got);
     return message;
 }
@@ -383,16 +387,7 @@ START_TEST(running_out_of_descriptors_does_not_spin)
     set_fd_limit(old);
     for (int i = 0; i < CLIENTS; i++)
         fds[i] = connect_to(&s); /* the kernel completes them all; the server takes what it can */
-    /* A server that spins uses a whole CPU, in every half second. One that does not may
-     * still be busy with the newcomers for a while (much longer under valgrind): it passes
-     * as soon as one half second is quiet. */
-    long cpu_used = -1;
-    for (long long deadline = monotonic_ms() + scaled_ms(3000);
-         (cpu_used < 0 || cpu_used >= 150) && monotonic_ms() < deadline;) {
-        long cpu_before = cpu_time_ms(s.child.pid);
-        sleep_ms(500);
-        cpu_used = cpu_before < 0 ? -1 : cpu_time_ms(s.child.pid) - cpu_before;
-    }
+    long cpu_used = settled_cpu_ms(s.child.pid, 150);
     ck_assert_msg(cpu_used >= 0 && cpu_used < 150,
                   "the server used %ld ms of CPU in every half second for 3 s while out of "
                   "descriptors: it spins",
@@ -415,38 +410,12 @@ END_TEST
 START_TEST(command_line_and_address_in_use)
 {
     struct server s;
-    struct run r;
-    char port[16], expected[128];
     start(&s, "4");
-    snprintf(port, sizeof port, "%d", s.port);
-    ck_assert_int_eq(run_program(&r, NULL, 0, 5000,
-                                 (const char *const[]){"./bounded_server", "-p", port, "-q", NULL}, 0),
-                     0);
-    snprintf(expected, sizeof expected,
-             "bounded_server: bind 127.0.0.1:%s: Address already in use\n", port);
-    ck_assert_msg(r.code == 1 && strcmp(r.err, expected) == 0,
-                  "a second server on port %s exited %d with stderr \"%s\"; expected 1 and \"%.*s\"",
-                  port, r.code, r.err, (int)strlen(expected) - 1, expected);
-    run_free(&r);
+    expect_address_in_use("./bounded_server", s.port);
     stop_server(&s);
-
-    ck_assert_int_eq(
-        run_program(&r, NULL, 0, 5000, (const char *const[]){"./bounded_server", "-h", NULL}, 0), 0);
-    ck_assert_msg(r.code == 0 && strncmp(r.out, "Usage: ", 7) == 0, "-h: exit %d, stdout \"%s\"",
-                  r.code, r.out);
-    run_free(&r);
-    const char *bad[][2] = {{"-p", "abc"}, {"-p", "70000"}, {"-p", "-1"}, {"-k", "0"}, {"-k", "x"}};
-    for (int i = 0; i < 5; i++) {
-        ck_assert_int_eq(run_program(&r, NULL, 0, 5000,
-                                     (const char *const[]){"./bounded_server", bad[i][0], bad[i][1],
-                                                           NULL},
-                                     0),
-                         0);
-        ck_assert_msg(r.code == 2 && strstr(r.err, "Usage: ") != NULL,
-                      "%s '%s': exit %d (expected 2), stderr \"%s\"", bad[i][0], bad[i][1], r.code,
-                      r.err);
-        run_free(&r);
-    }
+    const char *const bad[][2] = {
+        {"-p", "abc"}, {"-p", "70000"}, {"-p", "-1"}, {"-k", "0"}, {"-k", "x"}};
+    expect_usage_errors("./bounded_server", bad, 5);
 }
 END_TEST
 

@@ -68,7 +68,7 @@ struct chat {
     int wake[2]; /* the self-pipe: the signal handler writes, poll() reads */
     struct client **clients;
     size_t count, cap;
-    struct pollfd *polled; /* one per client plus two, rebuilt each round */
+    struct pollfd *polled;  /* one per client plus two, rebuilt each round */
     long long paused_until; /* monotonic ms until which accept() rests (EMFILE), or 0 */
     bool quiet;
 };

@@ -18,8 +18,9 @@ static const char *result_name(enum frame_result r)
     do {                                                                                           \
         size_t line_len_ = 999999;                                                                 \
         enum frame_result got_ = frame_line(buf, len, max, &line_len_);                            \
-        ck_assert_msg(got_ == (expected), "frame_line(%s, len %zu, max %zu) returned %s, "         \
-                                          "expected %s%s",                                         \
+        ck_assert_msg(got_ == (expected),                                                          \
+                      "frame_line(%s, len %zu, max %zu) returned %s, "                             \
+                      "expected %s%s",                                                             \
                       #buf, (size_t)(len), (size_t)(max), result_name(got_),                       \
                       result_name(expected),                                                       \
                       got_ == FRAME_NEED_MORE ? " (the stub always says FRAME_NEED_MORE: not "     \

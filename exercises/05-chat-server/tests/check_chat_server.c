@@ -76,7 +76,9 @@ static const char *check_next_line(struct peer *p, const char *expected, size_t 
     if (n != (ssize_t)len || memcmp(line, expected, len) != 0) {
         snprintf(message, sizeof message, "client %s should have received \"%s\" but got %s%s%s",
                  p->address, show(expected, len, want, sizeof want),
-                 n < 0 ? "nothing within 2 s" : n == 0 ? "the end of the stream" : "\"",
+                 n < 0    ? "nothing within 2 s"
+                 : n == 0 ? "the end of the stream"
+                          : "\"",
                  n > 0 ? show(line, (size_t)n < 8191 ? (size_t)n : 8191, got, sizeof got) : "",
                  n > 0 ? "\"" : "");
         result = message;
@@ -100,9 +102,11 @@ static const char *check_next_line(struct peer *p, const char *expected, size_t 
         if (!conn_quiet((p)->conn, 200)) {                                                         \
             char line_[300], shown_[300];                                                          \
             ssize_t n_ = conn_line((p)->conn, line_, sizeof line_, 100);                           \
-            ck_assert_msg(0, "client %s should have received nothing, but got \"%s\"",            \
-                          (p)->address, n_ > 0 ? show(line_, (size_t)n_, shown_, sizeof shown_)   \
-                                               : n_ == 0 ? "(the end of the stream)" : "(part of a line)"); \
+            ck_assert_msg(0, "client %s should have received nothing, but got \"%s\"",             \
+                          (p)->address,                                                            \
+                          n_ > 0    ? show(line_, (size_t)n_, shown_, sizeof shown_)               \
+                          : n_ == 0 ? "(the end of the stream)"                                    \
+                                    : "(part of a line)");                                         \
         }                                                                                          \
     } while (0)
 
@@ -116,6 +120,23 @@ static void join(const struct server *s, struct peer *p, struct peer *others[], 
         const char *why = check_next_line(others[i], want, (size_t)len);
         ck_assert_msg(why == NULL, "%s", why);
     }
+}
+
+/* Start the server and connect the N peers one after the other, each one registered (the
+ * ones before it told it joined). */
+static void start_with(struct server *s, struct peer *peers[], int n)
+{
+    start_server(s, SERVER);
+    for (int i = 0; i < n; i++)
+        join(s, peers[i], peers, i);
+}
+
+/* Close the N peers, then stop the server (it must exit 0). */
+static void stop_with(struct server *s, struct peer *peers[], int n)
+{
+    for (int i = 0; i < n; i++)
+        peer_close(peers[i]);
+    stop_server(s);
 }
 
 static void say(struct peer *p, const char *text, size_t len)
@@ -149,10 +170,7 @@ START_TEST(relays_a_line_to_every_other_client)
 {
     struct server s;
     struct peer a, b, c;
-    start_server(&s, SERVER);
-    join(&s, &a, NULL, 0);
-    join(&s, &b, (struct peer *[]){&a}, 1);
-    join(&s, &c, (struct peer *[]){&a, &b}, 2);
+    start_with(&s, (struct peer *[]){&a, &b, &c}, 3);
     SAY(&a, "hello, world\n");
     EXPECT_LINE(&b, "%s: hello, world\n", a.address);
     EXPECT_LINE(&c, "%s: hello, world\n", a.address);
@@ -161,10 +179,7 @@ START_TEST(relays_a_line_to_every_other_client)
     EXPECT_LINE(&b, "%s: hi a\n", c.address);
     EXPECT_QUIET(&a); /* its own line never came back */
     EXPECT_QUIET(&c);
-    peer_close(&a);
-    peer_close(&b);
-    peer_close(&c);
-    stop_server(&s);
+    stop_with(&s, (struct peer *[]){&a, &b, &c}, 3);
 }
 END_TEST
 
@@ -173,16 +188,10 @@ START_TEST(announces_joins_to_the_others)
 {
     struct server s;
     struct peer a, b, c;
-    start_server(&s, SERVER);
-    join(&s, &a, NULL, 0);
-    join(&s, &b, (struct peer *[]){&a}, 1);
-    join(&s, &c, (struct peer *[]){&a, &b}, 2);
+    start_with(&s, (struct peer *[]){&a, &b, &c}, 3);
     EXPECT_QUIET(&c);
     EXPECT_QUIET(&a);
-    peer_close(&a);
-    peer_close(&b);
-    peer_close(&c);
-    stop_server(&s);
+    stop_with(&s, (struct peer *[]){&a, &b, &c}, 3);
 }
 END_TEST
 
@@ -191,10 +200,7 @@ START_TEST(announces_departures_to_the_others)
 {
     struct server s;
     struct peer a, b, c;
-    start_server(&s, SERVER);
-    join(&s, &a, NULL, 0);
-    join(&s, &b, (struct peer *[]){&a}, 1);
-    join(&s, &c, (struct peer *[]){&a, &b}, 2);
+    start_with(&s, (struct peer *[]){&a, &b, &c}, 3);
     char address[64];
     snprintf(address, sizeof address, "%s", b.address);
     peer_close(&b);
@@ -214,18 +220,14 @@ START_TEST(partial_line_waits_for_its_newline)
 {
     struct server s;
     struct peer a, b;
-    start_server(&s, SERVER);
-    join(&s, &a, NULL, 0);
-    join(&s, &b, (struct peer *[]){&a}, 1);
+    start_with(&s, (struct peer *[]){&a, &b}, 2);
     SAY(&a, "hel");
     EXPECT_QUIET(&b);
     SAY(&a, "lo wor");
     EXPECT_QUIET(&b);
     SAY(&a, "ld\n");
     EXPECT_LINE(&b, "%s: hello world\n", a.address);
-    peer_close(&a);
-    peer_close(&b);
-    stop_server(&s);
+    stop_with(&s, (struct peer *[]){&a, &b}, 2);
 }
 END_TEST
 
@@ -235,9 +237,7 @@ START_TEST(coalesced_lines_are_relayed_one_by_one)
 {
     struct server s;
     struct peer a, b;
-    start_server(&s, SERVER);
-    join(&s, &a, NULL, 0);
-    join(&s, &b, (struct peer *[]){&a}, 1);
+    start_with(&s, (struct peer *[]){&a, &b}, 2);
     SAY(&a, "one\ntwo\nthree\nfo");
     EXPECT_LINE(&b, "%s: one\n", a.address);
     EXPECT_LINE(&b, "%s: two\n", a.address);
@@ -246,9 +246,7 @@ START_TEST(coalesced_lines_are_relayed_one_by_one)
     SAY(&a, "ur\n\n");
     EXPECT_LINE(&b, "%s: four\n", a.address);
     EXPECT_LINE(&b, "%s: \n", a.address); /* an empty line is a line too */
-    peer_close(&a);
-    peer_close(&b);
-    stop_server(&s);
+    stop_with(&s, (struct peer *[]){&a, &b}, 2);
 }
 END_TEST
 
@@ -259,9 +257,7 @@ START_TEST(binary_and_nul_bytes_are_relayed_exactly)
     struct server s;
     struct peer a, b;
     char expected[128], got[128];
-    start_server(&s, SERVER);
-    join(&s, &a, NULL, 0);
-    join(&s, &b, (struct peer *[]){&a}, 1);
+    start_with(&s, (struct peer *[]){&a, &b}, 2);
     say(&a, line, sizeof line - 1);
     int head = snprintf(expected, sizeof expected, "%s: ", a.address);
     memcpy(expected + head, line, sizeof line - 1);
@@ -269,9 +265,7 @@ START_TEST(binary_and_nul_bytes_are_relayed_exactly)
     ck_assert_msg(conn_exact(b.conn, got, total, 2000), "the binary line did not arrive whole");
     ck_assert_msg(memcmp(got, expected, total) == 0, "the binary line arrived changed");
     EXPECT_QUIET(&b);
-    peer_close(&a);
-    peer_close(&b);
-    stop_server(&s);
+    stop_with(&s, (struct peer *[]){&a, &b}, 2);
 }
 END_TEST
 
@@ -284,9 +278,7 @@ START_TEST(line_of_4096_bytes_is_relayed)
     ck_assert(line != NULL && got != NULL);
     memset(line, 'x', 4096);
     line[4096] = '\n';
-    start_server(&s, SERVER);
-    join(&s, &a, NULL, 0);
-    join(&s, &b, (struct peer *[]){&a}, 1);
+    start_with(&s, (struct peer *[]){&a, &b}, 2);
     say(&a, line, 4097);
     ssize_t n = conn_line(b.conn, got, 5000, 2000);
     size_t head = strlen(a.address) + 2;
@@ -295,9 +287,7 @@ START_TEST(line_of_4096_bytes_is_relayed)
     ck_assert(memcmp(got + head, line, 4097) == 0);
     SAY(&a, "after\n");
     EXPECT_LINE(&b, "%s: after\n", a.address);
-    peer_close(&a);
-    peer_close(&b);
-    stop_server(&s);
+    stop_with(&s, (struct peer *[]){&a, &b}, 2);
     free(line);
     free(got);
 }
@@ -312,19 +302,14 @@ START_TEST(line_over_4096_bytes_disconnects_its_sender)
     char *line = malloc(4097);
     ck_assert_ptr_nonnull(line);
     memset(line, 'y', 4097);
-    start_server(&s, SERVER);
-    join(&s, &a, NULL, 0);
-    join(&s, &b, (struct peer *[]){&a}, 1);
+    start_with(&s, (struct peer *[]){&a, &b}, 2);
     say(&a, line, 4097);
     EXPECT_LINE(&b, "* %s left\n", a.address);
     ck_assert_msg(conn_closed(a.conn, 2000, NULL), "the sender of 4097 bytes was not disconnected");
     join(&s, &c, (struct peer *[]){&b}, 1);
     SAY(&c, "next\n");
     EXPECT_LINE(&b, "%s: next\n", c.address);
-    peer_close(&a);
-    peer_close(&b);
-    peer_close(&c);
-    stop_server(&s);
+    stop_with(&s, (struct peer *[]){&a, &b, &c}, 3);
     free(line);
 }
 END_TEST
@@ -340,7 +325,8 @@ static int connect_with_small_window(const struct server *s)
     ck_assert_int_eq(getaddrinfo(s->host, service, &hints, &list), 0);
     int fd = socket(list->ai_family, list->ai_socktype, list->ai_protocol);
     ck_assert(fd >= 0 && setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small) == 0);
-    ck_assert_msg(connect(fd, list->ai_addr, list->ai_addrlen) == 0, "connect: %s", strerror(errno));
+    ck_assert_msg(connect(fd, list->ai_addr, list->ai_addrlen) == 0, "connect: %s",
+                  strerror(errno));
     freeaddrinfo(list);
     return fd;
 }
@@ -372,9 +358,7 @@ START_TEST(megabyte_without_newline_disconnects_its_sender)
     char *data = malloc(SIZE);
     ck_assert_ptr_nonnull(data);
     memset(data, 'z', SIZE);
-    start_server(&s, SERVER);
-    join(&s, &a, NULL, 0);
-    join(&s, &b, (struct peer *[]){&a}, 1);
+    start_with(&s, (struct peer *[]){&a, &b}, 2);
     struct flood f = {.fd = a.fd, .data = data, .len = SIZE, .piece = 65536};
     ck_assert_int_eq(pthread_create(&thread, NULL, flood_sender, &f), 0);
     EXPECT_LINE(&b, "* %s left\n", a.address);
@@ -386,10 +370,7 @@ START_TEST(megabyte_without_newline_disconnects_its_sender)
     join(&s, &c, (struct peer *[]){&b}, 1);
     SAY(&b, "ok\n");
     EXPECT_LINE(&c, "%s: ok\n", b.address);
-    peer_close(&a);
-    peer_close(&b);
-    peer_close(&c);
-    stop_server(&s);
+    stop_with(&s, (struct peer *[]){&a, &b, &c}, 3);
     free(data);
 }
 END_TEST
@@ -444,8 +425,8 @@ START_TEST(client_that_never_reads_is_dropped_and_blocks_nobody)
     join(&s, &a, NULL, 0);
     join(&s, &b, (struct peer *[]){&a}, 1);
 
-    struct paced_flood f = {.fd = a.fd, .data = data, .lines = LINES, .line_len = LINE,
-                            .window = 128};
+    struct paced_flood f = {
+        .fd = a.fd, .data = data, .lines = LINES, .line_len = LINE, .window = 128};
     long long start = monotonic_ms();
     ck_assert_int_eq(pthread_create(&thread, NULL, paced_sender, &f), 0);
     int next = 0, left = 0;
@@ -455,7 +436,8 @@ START_TEST(client_that_never_reads_is_dropped_and_blocks_nobody)
         ssize_t n = conn_line(b.conn, got, 8192, 10000);
         ck_assert_msg(n > 0, "after %d of %d lines (%lld ms), the reading client got %s", next,
                       LINES, monotonic_ms() - start,
-                      n == 0 ? "the end of its stream" : "nothing more for 10 s, or half a line and the end");
+                      n == 0 ? "the end of its stream"
+                             : "nothing more for 10 s, or half a line and the end");
         if (strcmp(got, left_line) == 0) {
             left++;
             continue;
@@ -488,9 +470,7 @@ START_TEST(client_reset_mid_line_costs_only_that_client)
 {
     struct server s;
     struct peer a, b, c;
-    start_server(&s, SERVER);
-    join(&s, &a, NULL, 0);
-    join(&s, &b, (struct peer *[]){&a}, 1);
+    start_with(&s, (struct peer *[]){&a, &b}, 2);
     SAY(&a, "half a li");
     EXPECT_QUIET(&b);
     close_with_reset(a.fd);
@@ -499,10 +479,7 @@ START_TEST(client_reset_mid_line_costs_only_that_client)
     join(&s, &c, (struct peer *[]){&b}, 1);
     SAY(&b, "still up?\n");
     EXPECT_LINE(&c, "%s: still up?\n", b.address);
-    peer_close(&a);
-    peer_close(&b);
-    peer_close(&c);
-    stop_server(&s);
+    stop_with(&s, (struct peer *[]){&a, &b, &c}, 3);
 }
 END_TEST
 
@@ -512,17 +489,13 @@ START_TEST(half_close_relays_the_line_then_leaves)
 {
     struct server s;
     struct peer a, b;
-    start_server(&s, SERVER);
-    join(&s, &a, NULL, 0);
-    join(&s, &b, (struct peer *[]){&a}, 1);
+    start_with(&s, (struct peer *[]){&a, &b}, 2);
     SAY(&a, "bye\n");
     shutdown(a.fd, SHUT_WR);
     EXPECT_LINE(&b, "%s: bye\n", a.address);
     EXPECT_LINE(&b, "* %s left\n", a.address);
     ck_assert_msg(conn_closed(a.conn, 2000, NULL), "the half-closed client was not closed");
-    peer_close(&a);
-    peer_close(&b);
-    stop_server(&s);
+    stop_with(&s, (struct peer *[]){&a, &b}, 2);
 }
 END_TEST
 
@@ -548,9 +521,7 @@ START_TEST(idle_clients_do_not_hold_up_the_others)
     }
     for (int i = 0; i < IDLE; i++)
         peer_close(&idle[i]);
-    peer_close(&a);
-    peer_close(&b);
-    stop_server(&s);
+    stop_with(&s, (struct peer *[]){&a, &b}, 2);
 }
 END_TEST
 
@@ -591,8 +562,9 @@ START_TEST(thousand_connections_leak_nothing)
     int after;
     while ((after = count_open_fds(s.child.pid)) != before && monotonic_ms() < deadline)
         sleep_ms(5);
-    ck_assert_msg(after == before, "the server had %d descriptors open before 1000 connections "
-                                   "and %d after they all closed",
+    ck_assert_msg(after == before,
+                  "the server had %d descriptors open before 1000 connections "
+                  "and %d after they all closed",
                   before, after);
     stop_server(&s);
 }
@@ -611,16 +583,7 @@ START_TEST(running_out_of_descriptors_does_not_spin)
     set_fd_limit(old);
     for (int i = 0; i < CLIENTS; i++)
         fds[i] = connect_to(&s); /* the kernel completes them all; the server takes what it can */
-    /* A server that spins uses a whole CPU, in every half second. One that does not may
-     * still be busy with the newcomers for a while (much longer under valgrind): it passes
-     * as soon as one half second is quiet. */
-    long cpu_used = -1;
-    for (long long deadline = monotonic_ms() + scaled_ms(3000);
-         (cpu_used < 0 || cpu_used >= 150) && monotonic_ms() < deadline;) {
-        long cpu_before = cpu_time_ms(s.child.pid);
-        sleep_ms(500);
-        cpu_used = cpu_before < 0 ? -1 : cpu_time_ms(s.child.pid) - cpu_before;
-    }
+    long cpu_used = settled_cpu_ms(s.child.pid, 150);
     ck_assert_msg(cpu_used >= 0 && cpu_used < 150,
                   "the server used %ld ms of CPU in every half second for 3 s while out of "
                   "descriptors: it spins",
@@ -640,9 +603,7 @@ START_TEST(running_out_of_descriptors_does_not_spin)
     ck_assert_msg(heard, "after descriptors were freed, two new clients could not chat");
     for (int i = CLOSE; i < CLIENTS; i++)
         close(fds[i]);
-    peer_close(&a);
-    peer_close(&b);
-    stop_server(&s);
+    stop_with(&s, (struct peer *[]){&a, &b}, 2);
 }
 END_TEST
 
@@ -652,10 +613,7 @@ START_TEST(sigterm_closes_every_client_and_exits_0)
 {
     struct server s;
     struct peer a, b, c;
-    start_server(&s, SERVER);
-    join(&s, &a, NULL, 0);
-    join(&s, &b, (struct peer *[]){&a}, 1);
-    join(&s, &c, (struct peer *[]){&a, &b}, 2);
+    start_with(&s, (struct peer *[]){&a, &b, &c}, 3);
     SAY(&b, "half");
     EXPECT_QUIET(&a);
     stop_server(&s);
@@ -674,34 +632,11 @@ END_TEST
 START_TEST(command_line_and_address_in_use)
 {
     struct server s;
-    struct run r;
-    char port[16], expected[128];
     start_server(&s, SERVER);
-    snprintf(port, sizeof port, "%d", s.port);
-    ck_assert_int_eq(run_program(&r, NULL, 0, 5000,
-                                 (const char *const[]){"./chat_server", "-p", port, "-q", NULL}, 0),
-                     0);
-    snprintf(expected, sizeof expected, "chat_server: bind 127.0.0.1:%s: Address already in use\n",
-             port);
-    ck_assert_msg(r.code == 1 && strcmp(r.err, expected) == 0,
-                  "a second server on port %s exited %d with stderr \"%s\"; expected 1 and \"%.*s\"",
-                  port, r.code, r.err, (int)strlen(expected) - 1, expected);
-    run_free(&r);
+    expect_address_in_use("./chat_server", s.port);
     stop_server(&s);
-
-    ck_assert_int_eq(run_program(&r, NULL, 0, 5000, (const char *const[]){"./chat_server", "-h", NULL}, 0), 0);
-    ck_assert_msg(r.code == 0 && strncmp(r.out, "Usage: ", 7) == 0, "-h: exit %d, stdout \"%s\"",
-                  r.code, r.out);
-    run_free(&r);
-    const char *bad[] = {"abc", "70000", "-1", ""};
-    for (int i = 0; i < 4; i++) {
-        ck_assert_int_eq(run_program(&r, NULL, 0, 5000,
-                                     (const char *const[]){"./chat_server", "-p", bad[i], NULL}, 0),
-                         0);
-        ck_assert_msg(r.code == 2 && strstr(r.err, "Usage: ") != NULL,
-                      "-p '%s': exit %d (expected 2), stderr \"%s\"", bad[i], r.code, r.err);
-        run_free(&r);
-    }
+    const char *const bad[][2] = {{"-p", "abc"}, {"-p", "70000"}, {"-p", "-1"}, {"-p", ""}};
+    expect_usage_errors("./chat_server", bad, 4);
 }
 END_TEST
 

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 
 /* Items are small numbers dressed as pointers (never dereferenced). */
-#define ITEM(n) ((void *)(uintptr_t)(n))
+#define ITEM(n)   ((void *)(uintptr_t)(n))
 #define NUMBER(p) ((long)(uintptr_t)(p))
 
 static const char *result_name(int result)
@@ -323,8 +323,7 @@ START_TEST(join_waits_for_every_task_done)
     long long took = monotonic_ms() - start;
     /* 20 items of 20 ms on 3 workers: at least 7 rounds, 140 ms. */
     ck_assert_msg(took >= 140, "join returned after %lld ms, before the work could be done", took);
-    ck_assert_msg(queue_size(&q) == 0, "join returned with %zu items still queued",
-                  queue_size(&q));
+    ck_assert_msg(queue_size(&q) == 0, "join returned with %zu items still queued", queue_size(&q));
     for (int i = 0; i < 3; i++)
         ASSERT_RESULT(queue_put(&q, ITEM(0), 10.0), QUEUE_OK);
     for (int i = 0; i < 3; i++)
@@ -403,9 +402,8 @@ START_TEST(capacity_one_loses_no_wakeup)
     assert_ok(queue_init(&q, 1), "queue_init(1)");
     for (int i = 0; i < 4; i++) {
         relays[i] = (struct relay){.q = &q, .items = 5000};
-        ck_assert_int_eq(pthread_create(&threads[i], NULL, i < 2 ? relay_put : relay_get,
-                                        &relays[i]),
-                         0);
+        ck_assert_int_eq(
+            pthread_create(&threads[i], NULL, i < 2 ? relay_put : relay_get, &relays[i]), 0);
     }
     long bad = 0;
     for (int i = 0; i < 4; i++) {
