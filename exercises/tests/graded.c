@@ -121,10 +121,11 @@ void stop_server_at(const char *file, int line, struct server *s)
     char what[256];
     int code = child_stop(&s->child, SIGTERM, 2000);
     if (code != 0) {
-        snprintf(what, sizeof what,
-                 code == -1 ? "the server did not exit within 2 s of SIGTERM (killed)"
-                            : "the server exited with status %d after SIGTERM, not 0",
-                 code);
+        if (code == -1)
+            snprintf(what, sizeof what, "the server did not exit within 2 s of SIGTERM (killed)");
+        else
+            snprintf(what, sizeof what, "the server exited with status %d after SIGTERM, not 0",
+                     code);
         fail_with_stderr_at(file, line, &s->child, what);
     }
     child_close(&s->child);
@@ -175,6 +176,26 @@ void expect_address_in_use_at(const char *file, int line, const char *program, i
                           "and \"%.*s\"",
                           name, port, r.code, r.err, (int)strlen(expected) - 1, expected);
     run_free(&r);
+}
+
+void expect_only_listening_line_at(const char *file, int line, struct server *s, int signal_number)
+{
+    char what[256], rest[256];
+    int code = child_stop(&s->child, signal_number, 2000);
+    if (code != 0) {
+        snprintf(what, sizeof what, "the server exited with status %d after signal %d, not 0", code,
+                 signal_number);
+        fail_with_stderr_at(file, line, &s->child, what);
+    }
+    /* It has exited: whatever it wrote to stdout is in the pipe, then the end. */
+    size_t n = read_exact(s->child.out, rest, sizeof rest - 1, 1000);
+    rest[n] = '\0';
+    if (n > 0)
+        _ck_assert_failed(file, line, "Failed",
+                          "after its listening line the server wrote to stdout: \"%s\" (notes go "
+                          "to stderr)",
+                          rest);
+    child_close(&s->child);
 }
 
 /* --- Sockets ------------------------------------------------------------------------- */

@@ -70,12 +70,17 @@ int graded_main(const char *suite_name, const struct graded_test *tests, size_t 
 /* SIGTERM it and fail unless it exits with status 0 within 2 s (scaled); the message
  * holds its stderr (a valgrind report under make memcheck). */
 #define stop_server(s) stop_server_at(__FILE__, __LINE__, s)
+/* Stop the server with SIGNAL_NUMBER (SIGINT or SIGTERM): it must exit 0 within 2 s
+ * (scaled) having written nothing to stdout after its listening line. */
+#define expect_only_listening_line(s, signal_number)                                               \
+    expect_only_listening_line_at(__FILE__, __LINE__, s, signal_number)
 /* Fail the test, quoting the end of C's stderr, with WHAT before it. */
 #define fail_with_stderr(c, what) fail_with_stderr_at(__FILE__, __LINE__, c, what)
 
 void start_server_at(const char *file, int line, struct server *s, const char *const argv[]);
 void stop_server_at(const char *file, int line, struct server *s);
 void fail_with_stderr_at(const char *file, int line, const struct child *c, const char *what);
+void expect_only_listening_line_at(const char *file, int line, struct server *s, int signal_number);
 
 /* Is the child still running (not exited, not reaped)? Does not reap it. */
 bool child_running(const struct child *c);

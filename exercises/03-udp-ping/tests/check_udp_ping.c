@@ -20,7 +20,8 @@ struct action {
     int delay_ms;       /* reply this long after the ping arrived */
     bool twice;         /* reply twice (the second copy 1 ms after the first) */
     bool other_address; /* first send the same bytes from another socket (wrong address) */
-    bool wrong_payload; /* first send "ping 0" from the right address */
+    bool wrong_payload; /* first send "ping 0", an empty datagram and 2000 bytes, from the
+                           right address */
     bool spam_wrong;    /* send "ping 0" every 50 ms for 2 s, from the right address */
 };
 
@@ -29,7 +30,7 @@ enum { MAX_SEQ = 16, MAX_PENDING = 128 };
 struct pending {
     long long due; /* monotonic ms */
     int from;      /* which socket sends it */
-    char payload[32];
+    char payload[2000];
     size_t len;
 };
 
@@ -107,8 +108,13 @@ static void *serve(void *arg)
         now = monotonic_ms();
         if (a.other_address)
             schedule(s, now, s->other_fd, buffer, (size_t)len);
-        if (a.wrong_payload)
+        if (a.wrong_payload) {
+            static char big[2000];
+            memcpy(big, buffer, (size_t)len); /* starts like the echo, then goes on */
             schedule(s, now, s->fd, "ping 0", 6);
+            schedule(s, now, s->fd, "", 0);
+            schedule(s, now, s->fd, big, sizeof big);
+        }
         if (a.spam_wrong)
             for (int i = 0; i < 40; i++)
                 schedule(s, now + 50 * i, s->fd, "ping 0", 6);
@@ -290,9 +296,10 @@ START_TEST(reports_total_loss_and_exits_1)
 }
 END_TEST
 
-/* Each ping's echo first comes from another address (another port) at once, and "ping 0"
- * from the server's address: both are ignored, and the real echo, 50 ms later, is the reply
- * (its time is at least 50 ms). */
+/* Each ping's echo first comes from another address (another port) at once, and from the
+ * server's address come "ping 0", an empty datagram and one of 2000 bytes that starts with
+ * the ping: all are ignored, and the real echo, 50 ms later, is the reply (its time is at
+ * least 50 ms). */
 START_TEST(ignores_other_addresses_and_wrong_payloads)
 {
     struct ping_run r;

@@ -8,6 +8,7 @@
 #include "graded.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -406,13 +407,19 @@ END_TEST
 
 /* The command line: -h prints the usage (exit 0); a bad port or K is bad usage (exit 2); a
  * port in use is a runtime failure: exit 1 and "bounded_server: bind 127.0.0.1:PORT: Address
- * already in use". */
+ * already in use"; stdout carries only the listening line; SIGINT stops it too. */
 START_TEST(command_line_and_address_in_use)
 {
     struct server s;
     start(&s, "4");
     expect_address_in_use("./bounded_server", s.port);
     stop_server(&s);
+    /* Without -q, notes go to stderr, never to stdout; SIGINT stops it like SIGTERM. */
+    start_server(&s, ((const char *const[]){"./bounded_server", "-p", "0", NULL}));
+    int fd = connect_to(&s);
+    EXPECT_ECHO(fd, "noted?\n");
+    close(fd);
+    expect_only_listening_line(&s, SIGINT);
     const char *const bad[][2] = {
         {"-p", "abc"}, {"-p", "70000"}, {"-p", "-1"}, {"-k", "0"}, {"-k", "x"}};
     expect_usage_errors("./bounded_server", bad, 5);

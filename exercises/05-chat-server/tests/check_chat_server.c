@@ -628,13 +628,23 @@ END_TEST
 
 /* The command line: -h prints the usage (exit 0); a bad port is bad usage (exit 2); a port in
  * use is a runtime failure: exit 1 and "chat_server: bind 127.0.0.1:PORT: Address already in
- * use". */
+ * use"; stdout carries only the listening line; SIGINT stops it too. */
 START_TEST(command_line_and_address_in_use)
 {
     struct server s;
+    struct peer a, b;
     start_server(&s, SERVER);
     expect_address_in_use("./chat_server", s.port);
     stop_server(&s);
+    /* Without -q, notes go to stderr, never to stdout; SIGINT stops it like SIGTERM. */
+    start_server(&s, ((const char *const[]){"./chat_server", "-p", "0", NULL}));
+    join(&s, &a, NULL, 0);
+    join(&s, &b, (struct peer *[]){&a}, 1);
+    SAY(&a, "noted?\n");
+    EXPECT_LINE(&b, "%s: noted?\n", a.address);
+    peer_close(&a);
+    peer_close(&b);
+    expect_only_listening_line(&s, SIGINT);
     const char *const bad[][2] = {{"-p", "abc"}, {"-p", "70000"}, {"-p", "-1"}, {"-p", ""}};
     expect_usage_errors("./chat_server", bad, 4);
 }
