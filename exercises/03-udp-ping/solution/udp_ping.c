@@ -68,7 +68,7 @@ static bool wait_for_echo(int fd, const char *ping, size_t len, double deadline)
         if (got < 0)
             continue;
         if ((size_t)got == len && memcmp(reply, ping, len) == 0)
-            return true;
+            return now_ms() <= deadline; /* an echo after the deadline is a lost ping */
         /* A stale or foreign echo: not ours. Its arrival does not move the deadline. */
     }
 }

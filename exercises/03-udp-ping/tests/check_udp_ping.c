@@ -6,6 +6,7 @@
 #include "graded.h"
 
 #include <arpa/inet.h>
+#include <math.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -364,7 +365,9 @@ START_TEST(computes_min_avg_max)
     char want[128];
     snprintf(want, sizeof want, "rtt min/avg/max = %.3f/%.3f/%.3f ms", min, avg, max);
     EXPECT(&r, strcmp(r.lines[6], want) == 0, "the rtt line should print 3 decimals: \"%s\"", want);
-    EXPECT(&r, min == t1 && max == t2, "min should be %.3f and max %.3f", t1, t2);
+    /* Which echo is fastest is up to the machine's load: compare with the times printed. */
+    double lowest = fmin(t1, fmin(t2, t3)), highest = fmax(t1, fmax(t2, t3));
+    EXPECT(&r, min == lowest && max == highest, "min should be %.3f and max %.3f", lowest, highest);
     double mean = (t1 + t2 + t3) / 3;
     EXPECT(&r, avg > mean - 0.002 && avg < mean + 0.002, "avg should be %.3f", mean);
     ping_free(&r);
@@ -381,7 +384,7 @@ START_TEST(ignored_datagrams_do_not_extend_the_timeout)
     EXPECT(&r, r.run.code == 1, "exit status 1 expected when no reply came");
     EXPECT_LINE(&r, 1, "timeout: seq=1");
     EXPECT_LINE(&r, 3, "1 sent, 0 received, 100.0%% loss");
-    EXPECT(&r, r.took_ms >= 300 && r.took_ms < 300 + scaled_ms(600),
+    EXPECT(&r, r.took_ms >= 300 && r.took_ms < 300 + scaled_ms(1200),
            "a ping with a 0.3 s timeout took %lld ms while wrong datagrams kept coming: every "
            "datagram must not restart the wait",
            r.took_ms);
