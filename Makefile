@@ -22,7 +22,7 @@ SHELL := /bin/bash
 # CC=... and SANITIZE=... given on the command line reach every folder by themselves:
 # make passes command-line variables down to the folders' own make runs.
 
-.PHONY: all test memcheck helgrind demo clean help deps format format-check
+.PHONY: all test memcheck helgrind demo clean help deps format format-check handout grade
 
 all:
 	@set -e; for d in $(FOLDERS); do $(MAKE) -C $$d all; done
@@ -37,6 +37,8 @@ help:
 	@echo '  make demo         a guided tour: each folder runs its programs (needs only cc and make)'
 	@echo '  make clean        remove everything built'
 	@echo '  make deps         only install (or name) the missing test dependencies'
+	@echo '  make handout      the student kit, without solutions: handout/netprog-kit.tar.gz'
+	@echo '  make grade        grade the exercises: results.json (Gradescope), TAP/XML in grading-logs/'
 	@echo '  make format       apply .clang-format to every C file (format-check: only check)'
 	@echo '  make help         this list'
 	@echo 'Options: CC=clang, SANITIZE=address (ASan+UBSan), SANITIZE=thread (TSan)'
@@ -102,6 +104,18 @@ demo:
 
 clean:
 	@for d in $(FOLDERS); do $(MAKE) -C $$d clean; done
+
+# --- The student kit and autograding (exercises/INSTRUCTORS.md says more) ---------------
+# handout: every lecture folder there is, and the exercises without their solutions, with
+# a Makefile whose `make test` grades them. grade: the exercises as they are in this tree
+# (copy a student's files in first); EX=05-chat-server grades one.
+HANDOUT ?= handout/netprog-kit.tar.gz
+
+handout:
+	@$(MAKE) -C exercises handout HANDOUT='$(abspath $(HANDOUT))'
+
+grade:
+	@$(MAKE) -C exercises grade RESULTS='$(abspath results.json)' LOGS='$(abspath grading-logs)'
 
 # --- Style -----------------------------------------------------------------------------
 C_FILES = $(shell find $(FOLDERS) -name '*.[ch]')
