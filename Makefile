@@ -22,7 +22,7 @@ SHELL := /bin/bash
 # CC=... and SANITIZE=... given on the command line reach every folder by themselves:
 # make passes command-line variables down to the folders' own make runs.
 
-.PHONY: all test memcheck helgrind demo clean help deps format format-check handout grade
+.PHONY: all test memcheck helgrind demo clean help deps format format-check handout grade check-grading
 
 all:
 	@set -e; for d in $(FOLDERS); do $(MAKE) -C $$d all; done
@@ -39,6 +39,7 @@ help:
 	@echo '  make deps         only install (or name) the missing test dependencies'
 	@echo '  make handout      the student kit, without solutions: handout/netprog-kit.tar.gz'
 	@echo '  make grade        grade the exercises: results.json (Gradescope), TAP/XML in grading-logs/'
+	@echo '  make check-grading  the student kit end to end: handout, stub scores 0, solutions full marks'
 	@echo '  make format       apply .clang-format to every C file (format-check: only check)'
 	@echo '  make help         this list'
 	@echo 'Options: CC=clang, SANITIZE=address (ASan+UBSan), SANITIZE=thread (TSan)'
@@ -116,6 +117,10 @@ handout:
 
 grade:
 	@$(MAKE) -C exercises grade RESULTS='$(abspath results.json)' LOGS='$(abspath grading-logs)'
+
+# The grading's own test: the student kit end to end (about a minute; CI runs it).
+check-grading:
+	@$(MAKE) -C exercises selftest
 
 # --- Style -----------------------------------------------------------------------------
 C_FILES = $(shell find $(FOLDERS) -name '*.[ch]')

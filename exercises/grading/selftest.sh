@@ -128,20 +128,7 @@ tar -C "$tmp" -xzf "$tmp/kit.tar.gz"
 kit_make test EXAMPLES=01-threads
 status=$?
 check "make test on the untouched kit exits non-zero" test $status -ne 0
-cp "$log" "$tmp/stage2"
-if in_log "examples: all 1 folders passed"; then
-    pass "make test ran the examples' tests, and they passed"
-elif in_log "examples: FAILED in 01-threads" &&
-    make -C "$kit/01-threads" CC="$CC" test > "$tmp/rerun" 2>&1; then
-    # 01-threads is not ours: when one of its timing tests fails on a loaded machine, say so
-    # (and where its output is), and judge the kit by a second run of that folder.
-    kept=$(mktemp "${TMPDIR:-/tmp}/kit-selftest-01-threads.XXXXXX")
-    cp "$tmp/stage2" "$kept"
-    pass "make test ran the examples' tests; 01-threads failed once, then passed (a flaky example test: see $kept)"
-else
-    fail "make test ran the examples' tests, and they passed"
-fi
-cp "$tmp/stage2" "$log"
+check "make test ran the examples' tests, and they passed" in_log "examples: all 1 folders passed"
 check "make test printed the score table: 0/$count checks, 0/$total points" \
     in_log "^total  *0/$count  *0/$total\$"
 check "make test says nothing about changed files" not_in_log "differ from the handout"
