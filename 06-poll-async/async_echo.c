@@ -116,7 +116,8 @@ static int keep_output(struct server *server, struct connection *c, const char *
         return -1;
     if (c->out_start + c->out_len + len > c->out_cap) {
         /* Slide what is left to the front before growing: the buffer is a queue. */
-        memmove(c->out, c->out + c->out_start, c->out_len);
+        if (c->out_start > 0)
+            memmove(c->out, c->out + c->out_start, c->out_len);
         c->out_start = 0;
         if (c->out_len + len > c->out_cap) {
             size_t cap = c->out_cap ? c->out_cap : 4096;

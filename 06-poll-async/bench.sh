@@ -209,17 +209,18 @@ awk -F'\t' -v csv="$out/bench.csv" '
       if ($1 == "baseline") base[$2] = f[1] }
     END {
         print "model,conns,rps,p50_us,p99_us,errors,mismatches,peak_rss_kib,server_cpu_pct," \
-              "loadgen_cpu_pct,ratio_to_baseline,note" > csv
-        printf "%-24s %6s %9s %9s %9s %7s %6s %9s %5s %5s %6s  %s\n", "model", "conns", "rps",
-               "p50_us", "p99_us", "errors", "mism", "peak_rss", "srv%", "gen%", "ratio", "note"
+              "loadgen_cpu_pct,server_cpu_us_per_round_trip,ratio_to_baseline,note" > csv
+        printf "%-24s %6s %8s %8s %8s %6s %5s %8s %5s %5s %6s %6s  %s\n", "model", "conns", "rps",
+               "p50_us", "p99_us", "errors", "mism", "peak_rss", "srv%", "gen%", "us/rt", "ratio", "note"
         for (i = 1; i <= NR; i++) {
             ratio = (conns[i] in base && base[conns[i]] > 0) ? sprintf("%.2f", v[i, 1] / base[conns[i]]) : "-"
             rss = v[i, 6] >= 1024 ? sprintf("%.1fM", v[i, 6] / 1024) : sprintf("%dK", v[i, 6])
+            per_rt = v[i, 1] > 0 ? sprintf("%.1f", v[i, 7] * 1e4 / v[i, 1]) : "-"
             note = v[i, 9] == "-" ? "" : v[i, 9]
-            printf "%-24s %6s %9s %9s %9s %7s %6s %9s %5s %5s %6s  %s\n", name[i], conns[i], v[i, 1],
-                   v[i, 2], v[i, 3], v[i, 4], v[i, 5], rss, v[i, 7], v[i, 8], ratio, note
-            printf "\"%s\",%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n", name[i], conns[i], v[i, 1], v[i, 2],
-                   v[i, 3], v[i, 4], v[i, 5], v[i, 6], v[i, 7], v[i, 8], ratio, note > csv
+            printf "%-24s %6s %8s %8s %8s %6s %5s %8s %5s %5s %6s %6s  %s\n", name[i], conns[i], v[i, 1],
+                   v[i, 2], v[i, 3], v[i, 4], v[i, 5], rss, v[i, 7], v[i, 8], per_rt, ratio, note
+            printf "\"%s\",%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n", name[i], conns[i], v[i, 1], v[i, 2],
+                   v[i, 3], v[i, 4], v[i, 5], v[i, 6], v[i, 7], v[i, 8], per_rt, ratio, note > csv
         }
     }' "$results" > "$out/bench.txt"
 {
@@ -227,8 +228,9 @@ awk -F'\t' -v csv="$out/bench.csv" '
     cat "$out/bench.txt"
     echo "(rps: round trips per second; p50/p99: latency of one round trip; peak_rss: the"
     echo " server's VmHWM, children included; srv%/gen%: CPU of the server/loadgen, 100 = one"
-    echo " core; ratio: rps / baseline's rps at the same connections. Load average now:" \
-         "$(cut -d' ' -f1-3 /proc/loadavg).)"
+    echo " core; us/rt: the server's CPU microseconds per round trip (its cost, whatever share"
+    echo " of the CPUs it got); ratio: rps / baseline's rps at the same connections."
+    echo " Load average now: $(cut -d' ' -f1-3 /proc/loadavg).)"
     echo "wrote $out/bench.txt and $out/bench.csv"
 }
 

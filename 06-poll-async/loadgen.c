@@ -459,7 +459,8 @@ int main(int argc, char *argv[])
     if (gen.reported > MAX_REPORTED)
         fprintf(stderr, "%s: (%lu more failures not shown)\n", PROGRAM,
                 gen.reported - MAX_REPORTED);
-    qsort(gen.latencies, gen.latencies_len, sizeof *gen.latencies, compare_latency);
+    if (gen.latencies_len > 0) /* qsort(NULL, 0, ...) is undefined behaviour */
+        qsort(gen.latencies, gen.latencies_len, sizeof *gen.latencies, compare_latency);
     printf("conns=%d rps=%.0f p50_us=%u p99_us=%u errors=%lu mismatches=%lu\n", gen.count,
            measured > 0 ? (double)gen.latencies_len / measured : 0.0, percentile(&gen, 50),
            percentile(&gen, 99), gen.errors, gen.mismatches);

@@ -59,6 +59,22 @@ int test_listener(int *port)
     return fd;
 }
 
+int tcp_connect_small_rcvbuf(int port, int rcvbuf)
+{
+    struct sockaddr_in address = {.sin_family = AF_INET,
+                                  .sin_port = htons((unsigned short)port),
+                                  .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        return -1;
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf) < 0 ||
+        connect(fd, (struct sockaddr *)&address, sizeof address) < 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 int accept_within(int listener, int timeout_ms)
 {
     struct pollfd p = {.fd = listener, .events = POLLIN};
@@ -93,6 +109,18 @@ long process_cpu_ms(pid_t pid)
         return -1;
     long ticks = sysconf(_SC_CLK_TCK);
     return (long)((utime + stime) * 1000 / (unsigned long)(ticks > 0 ? ticks : 100));
+}
+
+long cpu_percent_during(pid_t pid, int ms)
+{
+    long before = process_cpu_ms(pid);
+    long long start = monotonic_ms();
+    struct timespec pause = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&pause, &pause) < 0 && errno == EINTR)
+        ;
+    long used = process_cpu_ms(pid) - before;
+    long long wall = monotonic_ms() - start;
+    return before < 0 || wall <= 0 ? -1 : (long)(used * 100 / wall);
 }
 
 long process_memory_kib(pid_t pid, const char *field)

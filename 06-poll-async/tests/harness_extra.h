@@ -19,11 +19,18 @@ int set_nonblocking(int fd);
 /* A listening TCP socket on 127.0.0.1 with a port the kernel picks (*PORT), for tests
  * that play the server. Returns it, or -1. */
 int test_listener(int *port);
+/* tcp_connect() to 127.0.0.1:PORT with a receive buffer of RCVBUF bytes, set before
+ * connecting (set after, a small buffer makes TCP stall). A small buffer makes the
+ * server's sends to it come up short. Returns the socket, or -1. */
+int tcp_connect_small_rcvbuf(int port, int rcvbuf);
 /* Accept one connection on LISTENER within TIMEOUT_MS (scaled). Returns it, or -1. */
 int accept_within(int listener, int timeout_ms);
 
 /* CPU time (user + system) that process PID has used so far, in ms; -1 on error. */
 long process_cpu_ms(pid_t pid);
+/* Let MS milliseconds pass and return the share of one CPU, in percent, that process
+ * PID used meanwhile (a busy loop shows as ~100). Not scaled: it is a measurement. */
+long cpu_percent_during(pid_t pid, int ms);
 /* A "Vm...:" field of /proc/PID/status in KiB (VmRSS, VmHWM); -1 on error. */
 long process_memory_kib(pid_t pid, const char *field);
 
