@@ -15,7 +15,7 @@
 #
 # How a run goes: for each level, each model in turn (so that the ratio compares runs
 # made close together in time): start the server, run loadgen -c LEVEL, note what it
-# printed, the server's peak memory (VmHWM; plus its children's RSS, sampled in the
+# printed, the server's peak memory (VmHWM; plus its children's PSS, sampled in the
 # middle of the run, for a forking server) and its CPU use, then SIGTERM it and check
 # that it exits 0. A model whose program is not built is reported as skipped; a level
 # the fd limit cannot hold (RLIMIT_NOFILE, raised as far as the hard limit allows) is
@@ -81,18 +81,25 @@ cpu_ticks() {
 vm_kib() {
     awk -v field="$2:" '$1 == field { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0
 }
-# RSS of PID plus that of its children (a forking server's clients), in KiB.
-tree_rss_kib() {
-    local total
+# Memory of PID and its children (a forking server's clients), in KiB: PID's RSS plus
+# each child's PSS, its fair share (the pages children share with their parent and with
+# each other, libc and the server's code, are divided among them, not counted in full).
+tree_memory_kib() {
+    local total children
     total=$(vm_kib "$1" VmRSS)
-    if command -v ps >/dev/null 2>&1; then
-        total=$((${total:-0} + $(ps -o rss= --ppid "$1" 2>/dev/null | awk '{ s += $1 } END { print s + 0 }')))
+    children=$(ps -o pid= --ppid "$1" 2>/dev/null | awk '{ printf "/proc/%s/smaps_rollup ", $1 }')
+    if [ -n "$children" ]; then
+        # cat, not awk FILES: a child may end meanwhile, and mawk stops at a missing file.
+        # shellcheck disable=SC2086 # one word per file
+        total=$((${total:-0} + $(cat $children 2>/dev/null |
+            awk '$1 == "Pss:" { s += $2 } END { print s + 0 }')))
     fi
     echo "${total:-0}"
 }
 
 # --- One run: start, load, measure, stop ------------------------------------------------------
-# run_one COMMAND LEVEL: prints "rps p50 p99 errors mismatches rss_kib srv_cpu gen_cpu note"
+# run_one COMMAND LEVEL: prints
+#   "rps p50 p99 errors mismatches memory_kib srv_cpu gen_cpu starved note"
 run_one() {
     local command=$1 level=$2 fifo=$tmp/listening line port note=
     rm -f "$fifo"
@@ -106,7 +113,7 @@ run_one() {
         kill -KILL "$server_pid" 2>/dev/null
         wait "$server_pid" 2>/dev/null
         server_pid=
-        echo "0 0 0 0 0 0 0 0 did-not-start"
+        echo "0 0 0 0 0 0 0 0 0 did-not-start"
         return
     fi
     port=${line##*:}
@@ -116,7 +123,7 @@ run_one() {
     # children are not in the parent's VmHWM). A sleep for a measurement, not to wait
     # for readiness.
     half=$(awk -v d="$seconds" 'BEGIN { print d / 2 + 0.2 }')
-    (sleep "$half" && tree_rss_kib "$server_pid" > "$tmp/tree_rss") &
+    (sleep "$half" && tree_memory_kib "$server_pid" > "$tmp/tree_rss") &
     local sampler=$!
     local TIMEFORMAT='%R %U %S'
     timing=$({ time "$loadgen" -H 127.0.0.1 -p "$port" -c "$level" -s "$size" -d "$seconds" \
@@ -146,16 +153,22 @@ run_one() {
     server_pid=
     if [[ ! $result =~ ^conns=[0-9]+\ rps=([0-9]+)\ p50_us=([0-9]+)\ p99_us=([0-9]+)\ errors=([0-9]+)\ mismatches=([0-9]+)$ ]]; then
         sed 's/^/    loadgen: /' "$tmp/loadgen.err" >&2
-        echo "0 0 0 0 0 $hwm 0 0 loadgen-failed${note:+,$note}"
+        echo "0 0 0 0 0 $hwm 0 0 0 loadgen-failed${note:+,$note}"
         return
     fi
     local rps=${BASH_REMATCH[1]} p50=${BASH_REMATCH[2]} p99=${BASH_REMATCH[3]}
     local errors=${BASH_REMATCH[4]} mismatches=${BASH_REMATCH[5]}
     [ "${tree:-0}" -gt "${hwm:-0}" ] && hwm=$tree
+    # loadgen says on stderr how many connections were never served (not an error).
+    local starved
+    starved=$(sed -n 's/.*: \([0-9]*\) of [0-9]* connections completed no round trip.*/\1/p' \
+        "$tmp/loadgen.err")
     awk -v t="$timing" -v c=$((cpu_after - cpu_before)) -v hz="$ticks" \
-        -v rest="$rps $p50 $p99 $errors $mismatches ${hwm:-0}" -v note="${note:--}" 'BEGIN {
+        -v rest="$rps $p50 $p99 $errors $mismatches ${hwm:-0}" -v starved="${starved:-0}" \
+        -v note="${note:--}" 'BEGIN {
             split(t, w, " "); wall = w[1] > 0 ? w[1] : 1
-            printf "%s %.0f %.0f %s\n", rest, 100 * c / hz / wall, 100 * (w[2] + w[3]) / wall, note }'
+            printf "%s %.0f %.0f %s %s\n", rest, 100 * c / hz / wall,
+                   100 * (w[2] + w[3]) / wall, starved, note }'
 }
 
 # --- The runs ---------------------------------------------------------------------------------
@@ -205,31 +218,37 @@ for n in "${not_run[@]}"; do echo "not run: $n"; done
 # --- Table, CSV, plot ---------------------------------------------------------------------------
 awk -F'\t' -v csv="$out/bench.csv" '
     { split($3, f, " "); name[NR] = $1; conns[NR] = $2
-      for (k = 1; k <= 9; k++) v[NR, k] = f[k]
+      for (k = 1; k <= 10; k++) v[NR, k] = f[k]
       if ($1 == "baseline") base[$2] = f[1] }
     END {
-        print "model,conns,rps,p50_us,p99_us,errors,mismatches,peak_rss_kib,server_cpu_pct," \
-              "loadgen_cpu_pct,server_cpu_us_per_round_trip,ratio_to_baseline,note" > csv
-        printf "%-24s %6s %8s %8s %8s %6s %5s %8s %5s %5s %6s %6s  %s\n", "model", "conns", "rps",
-               "p50_us", "p99_us", "errors", "mism", "peak_rss", "srv%", "gen%", "us/rt", "ratio", "note"
+        print "model,conns,rps,p50_us,p99_us,errors,mismatches,starved,peak_memory_kib," \
+              "server_cpu_pct,loadgen_cpu_pct,server_cpu_us_per_round_trip,ratio_to_baseline," \
+              "note" > csv
+        format = "%-24s %5s %7s %7s %7s %4s %4s %7s %7s %4s %4s %5s %5s  %s\n"
+        printf format, "model", "conns", "rps", "p50_us", "p99_us", "err", "mism", "starved",
+               "memory", "srv%", "gen%", "us/rt", "ratio", "note"
         for (i = 1; i <= NR; i++) {
-            ratio = (conns[i] in base && base[conns[i]] > 0) ? sprintf("%.2f", v[i, 1] / base[conns[i]]) : "-"
-            rss = v[i, 6] >= 1024 ? sprintf("%.1fM", v[i, 6] / 1024) : sprintf("%dK", v[i, 6])
+            ratio = (conns[i] in base && base[conns[i]] > 0) ? \
+                    sprintf("%.2f", v[i, 1] / base[conns[i]]) : "-"
+            mem = v[i, 6] >= 1024 ? sprintf("%.1fM", v[i, 6] / 1024) : sprintf("%dK", v[i, 6])
             per_rt = v[i, 1] > 0 ? sprintf("%.1f", v[i, 7] * 1e4 / v[i, 1]) : "-"
-            note = v[i, 9] == "-" ? "" : v[i, 9]
-            printf "%-24s %6s %8s %8s %8s %6s %5s %8s %5s %5s %6s %6s  %s\n", name[i], conns[i], v[i, 1],
-                   v[i, 2], v[i, 3], v[i, 4], v[i, 5], rss, v[i, 7], v[i, 8], per_rt, ratio, note
-            printf "\"%s\",%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n", name[i], conns[i], v[i, 1], v[i, 2],
-                   v[i, 3], v[i, 4], v[i, 5], v[i, 6], v[i, 7], v[i, 8], per_rt, ratio, note > csv
+            note = v[i, 10] == "-" ? "" : v[i, 10]
+            printf format, name[i], conns[i], v[i, 1], v[i, 2], v[i, 3], v[i, 4], v[i, 5],
+                   v[i, 9], mem, v[i, 7], v[i, 8], per_rt, ratio, note
+            printf "\"%s\",%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n", name[i], conns[i],
+                   v[i, 1], v[i, 2], v[i, 3], v[i, 4], v[i, 5], v[i, 9], v[i, 6], v[i, 7],
+                   v[i, 8], per_rt, ratio, note > csv
         }
     }' "$results" > "$out/bench.txt"
 {
     echo
     cat "$out/bench.txt"
-    echo "(rps: round trips per second; p50/p99: latency of one round trip; peak_rss: the"
-    echo " server's VmHWM, children included; srv%/gen%: CPU of the server/loadgen, 100 = one"
-    echo " core; us/rt: the server's CPU microseconds per round trip (its cost, whatever share"
-    echo " of the CPUs it got); ratio: rps / baseline's rps at the same connections."
+    echo "(rps: round trips per second; p50/p99: latency of one round trip, in microseconds;"
+    echo " err/mism: failed connections, wrong echoes; starved: connections open but never"
+    echo " served in the measured time; memory: the server's peak RSS (VmHWM), plus its"
+    echo " children's PSS for a forking server; srv%/gen%: CPU of the server and of loadgen,"
+    echo " 100 = one core; us/rt: the server's CPU microseconds per round trip (its cost, whatever"
+    echo " share of the CPUs it got); ratio: rps / baseline's rps at the same connections."
     echo " Load average now: $(cut -d' ' -f1-3 /proc/loadavg).)"
     echo "wrote $out/bench.txt and $out/bench.csv"
 }

@@ -10,7 +10,9 @@
  * rps is round trips per second (all connections together), p50/p99 the median and
  * 99th percentile of one round trip's latency in microseconds, errors the connections
  * that failed (refused, reset, closed early), mismatches the echoes that came back
- * wrong. Exit status 1 if either is not 0.
+ * wrong. Exit status 1 if either is not 0. Connections that stayed open but never
+ * got an echo in the measured time (a server serving one client at a time) are not
+ * errors; a line on stderr counts them.
  *
  * How it measures: connections are opened (at most 256 connecting at once, so the
  * server's backlog is not flooded) and start at once; the clock starts when all are
@@ -69,6 +71,7 @@ struct connection {
     unsigned long round;   /* which message: chooses where it starts on the tape */
     size_t sent, received; /* bytes of the current message */
     long long started_us;  /* when its first byte was sent */
+    unsigned long counted; /* round trips it completed inside the measured window */
 };
 
 struct generator {
@@ -189,6 +192,7 @@ static void finish_round(struct connection *c)
             gen->latencies_cap = cap;
         }
         long long took = now - c->started_us;
+        c->counted++;
         gen->latencies[gen->latencies_len++] = took > UINT32_MAX ? UINT32_MAX : (uint32_t)took;
     }
     start_round(c, now);
@@ -450,12 +454,18 @@ int main(int argc, char *argv[])
         gen.window_end_us && now_us() >= gen.window_end_us ? gen.window_end_us : now_us();
     double measured = gen.window_start_us ? (double)(end - gen.window_start_us) / 1e6 : 0;
 
+    int starved = 0; /* alive, but never served in the window: a server that serves
+                      * one client at a time leaves all but one waiting */
     for (int i = 0; i < gen.count; i++) {
         if (gen.connections[i].fd >= 0) {
+            starved += gen.connections[i].counted == 0;
             loop_unwatch(gen.loop, gen.connections[i].fd);
             close(gen.connections[i].fd);
         }
     }
+    if (starved > 0 && measured > 0)
+        fprintf(stderr, "%s: %d of %d connections completed no round trip in the measured %.1f s\n",
+                PROGRAM, starved, gen.count, measured);
     if (gen.reported > MAX_REPORTED)
         fprintf(stderr, "%s: (%lu more failures not shown)\n", PROGRAM,
                 gen.reported - MAX_REPORTED);

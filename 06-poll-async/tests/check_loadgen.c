@@ -144,6 +144,28 @@ START_TEST(loadgen_reports_a_reset)
 }
 END_TEST
 
+/* A server that takes connections but never answers (the test's listener, which never
+ * accepts: the kernel completes the handshakes): no error, no round trip, and a line
+ * on stderr counting the connections that were never served. */
+START_TEST(loadgen_counts_starved_connections)
+{
+    int port, listener = test_listener(&port);
+    ck_assert_int_ge(listener, 0);
+    char port_text[16];
+    snprintf(port_text, sizeof port_text, "%d", port);
+    struct run r;
+    const char *argv[] = {"./loadgen", "-p", port_text, "-c", "3", "-d", "0.3", NULL};
+    ck_assert_int_eq(run_program(&r, NULL, 0, 20000, argv, 0), 0);
+    ck_assert_msg(r.code == 0, "exit %d; stderr:\n%s", r.code, r.err);
+    struct result result = parse_line(r.out);
+    ck_assert_int_eq(result.rps, 0);
+    ck_assert_int_eq(result.errors + result.mismatches, 0);
+    ck_assert_ptr_nonnull(strstr(r.err, "3 of 3 connections completed no round trip"));
+    run_free(&r);
+    close(listener);
+}
+END_TEST
+
 /* Nobody listening: every connection is an error, exit 1 (the port was just freed). */
 START_TEST(loadgen_reports_refused_connections)
 {
@@ -248,6 +270,7 @@ static Suite *loadgen_suite(void)
     tcase_add_test(tc, loadgen_reports_a_corrupted_byte);
     tcase_add_test(tc, loadgen_reports_a_reset);
     tcase_add_test(tc, loadgen_reports_refused_connections);
+    tcase_add_test(tc, loadgen_counts_starved_connections);
     tcase_add_test(tc, loadgen_bad_usage);
     tcase_add_test(tc, bench_skips_missing_models);
     suite_add_tcase(s, tc);
