@@ -266,7 +266,7 @@ if command -v gnuplot >/dev/null 2>&1; then
         p99_plot+="${p99_plot:+, }'$tmp/model$i.dat' using 1:(\$3 > 0 ? \$3 : NaN) with linespoints title '$title'"
     done
     cat > "$plot" <<GNUPLOT
-set terminal svg size 1100,480 dynamic enhanced font 'sans,11'
+set terminal svg size 1100,480 dynamic noenhanced font 'sans,11'
 set output '$out/bench.svg'
 set multiplot layout 1,2 title 'Echo servers under loadgen ($size-byte messages, $(nproc) CPUs)'
 set logscale x
@@ -277,6 +277,7 @@ set ylabel 'round trips per second'
 set yrange [0:*]
 plot $rps_plot
 set logscale y
+set format y '%.0f'
 set ylabel 'p99 latency (microseconds)'
 set yrange [*:*]
 set key top left
