@@ -2,7 +2,7 @@
 # bench.sh -- which echo server model scales? Start each one, load it with loadgen,
 # and compare them with a baseline loop in one table, one CSV and one plot.
 #
-# Usage: bench.sh [-d SECONDS] [-r REPEAT] [-s BYTES] [-o DIR] MODEL...
+# Usage: bench.sh [-d SECONDS] [-r REPEAT] [-s BYTES] [-i IDLE] [-o DIR] MODEL...
 #   MODEL is NAME:LEVELS:COMMAND, for example
 #     'async_echo -b epoll:1,10,100,1000,5000:06-poll-async/async_echo -b epoll'
 #   COMMAND is started as `COMMAND -H 127.0.0.1 -p 0 -q` and must print
@@ -10,7 +10,8 @@
 #   LEVELS are the numbers of connections to load it with. The model named
 #   `baseline` is the yardstick: every other row shows its ratio to it.
 #   -d seconds of load per run (default 3), -r runs per point, the median of which is
-#   kept (default 1), -s message size (default 64), -o where the results go
+#   kept (default 1), -s message size (default 64), -i that many more connections that
+#   stay idle beside the busy ones (loadgen -i; default 0), -o where the results go
 #   (default: bench-results/ beside this script).
 #
 # How a run goes: for each level, each model in turn (so that the ratio compares runs
@@ -27,17 +28,19 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 loadgen=${LOADGEN:-$here/loadgen}
-seconds=3 repeat=1 size=64 out=$here/bench-results
+seconds=3 repeat=1 size=64 idle=0 out=$here/bench-results
 
 usage() {
-    echo "Usage: bench.sh [-d SECONDS] [-r REPEAT] [-s BYTES] [-o DIR] NAME:LEVELS:COMMAND..." >&2
+    echo "Usage: bench.sh [-d SECONDS] [-r REPEAT] [-s BYTES] [-i IDLE] [-o DIR]" \
+         "NAME:LEVELS:COMMAND..." >&2
     exit 2
 }
-while getopts "d:r:s:o:h" opt; do
+while getopts "d:r:s:i:o:h" opt; do
     case $opt in
     d) seconds=$OPTARG ;;
     r) repeat=$OPTARG ;;
     s) size=$OPTARG ;;
+    i) idle=$OPTARG ;;
     o) out=$OPTARG ;;
     h) sed -n '2,/^set -u/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) usage ;;
@@ -45,7 +48,8 @@ while getopts "d:r:s:o:h" opt; do
 done
 shift $((OPTIND - 1))
 [ $# -gt 0 ] || usage
-[[ $seconds =~ ^[0-9]+(\.[0-9]+)?$ && $repeat =~ ^[1-9][0-9]*$ && $size =~ ^[1-9][0-9]*$ ]] || usage
+[[ $seconds =~ ^[0-9]+(\.[0-9]+)?$ && $repeat =~ ^[1-9][0-9]*$ && $size =~ ^[1-9][0-9]*$ &&
+    $idle =~ ^[0-9]+$ ]] || usage
 if [ ! -x "$loadgen" ]; then
     echo "bench.sh: $loadgen is not built (make -C $(dirname "$loadgen") loadgen)" >&2
     exit 1
@@ -127,7 +131,7 @@ run_one() {
     local sampler=$!
     local TIMEFORMAT='%R %U %S'
     timing=$({ time "$loadgen" -H 127.0.0.1 -p "$port" -c "$level" -s "$size" -d "$seconds" \
-        > "$tmp/loadgen.out" 2> "$tmp/loadgen.err"; } 2>&1)
+        -i "$idle" > "$tmp/loadgen.out" 2> "$tmp/loadgen.err"; } 2>&1)
     result=$(cat "$tmp/loadgen.out")
     wait "$sampler" 2>/dev/null
     local cpu_after hwm tree wall
@@ -189,26 +193,31 @@ for model in "$@"; do
 done
 all_levels=$(printf '%s\n' "${levels[@]}" | tr ' ' '\n' | sort -n -u | tr '\n' ' ')
 
-echo "bench: ${#names[@]} models, ${seconds} s per run, ${size}-byte messages, $repeat run(s) per point," \
+echo "bench: ${#names[@]} models, ${seconds} s per run, ${size}-byte messages, $idle idle connections," \
+     "$repeat run(s) per point," \
      "fd limit $fd_limit, $(nproc 2>/dev/null || echo '?') CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 for s in "${skipped[@]}"; do echo "skipped: $s"; done
 results=$tmp/results
 : > "$results"
 not_run=()
 for level in $all_levels; do
-    if [ $((level + 64)) -gt "$fd_limit" ]; then
-        not_run+=("$level connections: needs $((level + 64)) fds per process, the limit is $fd_limit")
+    if [ $((level + idle + 64)) -gt "$fd_limit" ]; then
+        not_run+=("$level connections: needs $((level + idle + 64)) fds per process, the limit is $fd_limit")
         continue
     fi
+    # Repeated runs go round the models (A B C A B C ...), so that a change in the
+    # machine's load touches every model alike instead of one model's runs.
+    for ((r = 0; r < repeat; r++)); do
+        for i in "${!names[@]}"; do
+            [[ " ${levels[$i]} " == *" $level "* ]] || continue
+            [ $r -eq 0 ] && : > "$tmp/runs$i"
+            run_one "${commands[$i]}" "$level" >> "$tmp/runs$i"
+        done
+    done
     for i in "${!names[@]}"; do
         [[ " ${levels[$i]} " == *" $level "* ]] || continue
-        runs=$tmp/runs
-        : > "$runs"
-        for ((r = 0; r < repeat; r++)); do
-            run_one "${commands[$i]}" "$level" >> "$runs"
-        done
         # The run with the median round trips per second stands for the point.
-        line=$(sort -n -k1,1 "$runs" | sed -n "$(((repeat + 1) / 2))p")
+        line=$(sort -n -k1,1 "$tmp/runs$i" | sed -n "$(((repeat + 1) / 2))p")
         printf '%s\t%s\t%s\n' "${names[$i]}" "$level" "$line" >> "$results"
         printf '  %-28s %5s conns: %s\n' "${names[$i]}" "$level" "$line"
     done
@@ -268,7 +277,7 @@ if command -v gnuplot >/dev/null 2>&1; then
     cat > "$plot" <<GNUPLOT
 set terminal svg size 1100,480 dynamic noenhanced font 'sans,11'
 set output '$out/bench.svg'
-set multiplot layout 1,2 title 'Echo servers under loadgen ($size-byte messages, $(nproc) CPUs)'
+set multiplot layout 1,2 title 'Echo servers under loadgen ($size-byte messages, $idle idle connections, $(nproc) CPUs)'
 set logscale x
 set xlabel 'connections'
 set key top left font ',9'

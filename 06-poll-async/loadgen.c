@@ -26,7 +26,12 @@
  * send is partial. That keeps it to one send and one recv per round trip, which
  * matters: on a 2-core machine loadgen and the server share the CPUs.
  *
- * Usage: loadgen -p PORT [-H HOST] [-c CONNS] [-s BYTES] [-d SECONDS] [-b poll|epoll]
+ * -i IDLE opens that many more connections that connect and stay silent, the load of
+ * a chat or push server: poll() must look at every one of them at every call, epoll
+ * does not (README: the numbers).
+ *
+ * Usage: loadgen -p PORT [-H HOST] [-c CONNS] [-s BYTES] [-d SECONDS] [-i IDLE]
+ *                [-b poll|epoll]
  *
  * Try:   terminal 1: ./async_echo -p 0 -q            (note its port)
  *        terminal 2: ./loadgen -p PORT -c 1000 -d 3
@@ -51,8 +56,8 @@
 
 #define PROGRAM "loadgen"
 #define USAGE                                                                                      \
-    "Usage: loadgen -p PORT [-H HOST] [-c CONNS] [-s BYTES] [-d SECONDS] [-b poll|epoll]   "       \
-    "(defaults 127.0.0.1, 1, 64, 3, epoll)"
+    "Usage: loadgen -p PORT [-H HOST] [-c CONNS] [-s BYTES] [-d SECONDS] [-i IDLE] "               \
+    "[-b poll|epoll]   (defaults 127.0.0.1, 1, 64, 3, 0, epoll)"
 
 enum {
     TAPE_PERIOD = 65536,  /* messages are windows onto a tape of this many random bytes */
@@ -61,7 +66,7 @@ enum {
     MAX_REPORTED = 5,     /* error messages printed (the rest are only counted) */
 };
 
-enum state { CONNECTING, RUNNING, DONE };
+enum state { CONNECTING, RUNNING, IDLE, DONE };
 
 struct connection {
     struct generator *gen;
@@ -78,7 +83,8 @@ struct generator {
     struct loop *loop;
     struct addrinfo *address;
     struct connection *connections;
-    int count, next_to_open, connecting, running;
+    int count, idle, total; /* -c active and -i idle connections: total = count + idle */
+    int next_to_open, connecting, running;
     size_t size;
     long long window_start_us, window_end_us; /* 0 until the clock starts */
     unsigned long errors, mismatches, reported;
@@ -123,6 +129,7 @@ static void fail(struct connection *c, bool mismatch, const char *what, int erro
         gen->connecting--;
     else if (c->state == RUNNING)
         gen->running--;
+    /* (an IDLE one was never counted as running) */
     c->state = DONE;
     loop_unwatch(gen->loop, c->fd);
     close(c->fd);
@@ -241,6 +248,12 @@ static void connected(struct connection *c)
         return;
     }
     c->gen->connecting--;
+    if (c->id >= c->gen->count) { /* one of the -i idle ones: connected, and silent */
+        c->state = IDLE;
+        if (loop_watch(c->gen->loop, c->fd, LOOP_READABLE, on_connection, c) < 0)
+            fail(c, false, "watch", errno);
+        return;
+    }
     c->gen->running++;
     c->state = RUNNING;
     /* From now on always readable (an echo may start while we still send); writable
@@ -253,6 +266,19 @@ static void connected(struct connection *c)
     start_round(c, now_us());
 }
 
+/* An idle connection is readable: it should never be (we sent nothing). */
+static void check_idle(struct connection *c)
+{
+    char byte;
+    ssize_t n = recv(c->fd, &byte, 1, 0);
+    if (n > 0)
+        fail(c, true, "the server sent bytes on an idle connection", 0);
+    else if (n == 0)
+        fail(c, false, "the server closed an idle connection", 0);
+    else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+        fail(c, false, "recv on an idle connection", errno);
+}
+
 static void on_connection(struct loop *loop, int fd, int events, void *data)
 {
     struct connection *c = data;
@@ -260,6 +286,10 @@ static void on_connection(struct loop *loop, int fd, int events, void *data)
     (void)fd;
     if (c->state == CONNECTING) {
         connected(c);
+        return;
+    }
+    if (c->state == IDLE) {
+        check_idle(c);
         return;
     }
     if ((events & LOOP_WRITABLE) && c->sent < c->gen->size)
@@ -271,7 +301,7 @@ static void on_connection(struct loop *loop, int fd, int events, void *data)
 /* Start connecting more connections, keeping at most MAX_CONNECTING in progress. */
 static void open_more(struct generator *gen)
 {
-    while (gen->next_to_open < gen->count && gen->connecting < MAX_CONNECTING) {
+    while (gen->next_to_open < gen->total && gen->connecting < MAX_CONNECTING) {
         struct connection *c = &gen->connections[gen->next_to_open++];
         struct addrinfo *ai = gen->address;
         c->gen = gen;
@@ -350,6 +380,7 @@ int main(int argc, char *argv[])
         {"connections", required_argument, NULL, 'c'},
         {"size", required_argument, NULL, 's'},
         {"duration", required_argument, NULL, 'd'},
+        {"idle", required_argument, NULL, 'i'},
         {"backend", required_argument, NULL, 'b'},
         {"help", no_argument, NULL, 'h'},
         {0},
@@ -360,7 +391,7 @@ int main(int argc, char *argv[])
     long number;
     int opt;
 
-    while ((opt = getopt_long(argc, argv, "H:p:c:s:d:b:h", options, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "H:p:c:s:d:i:b:h", options, NULL)) != -1) {
         switch (opt) {
         case 'H':
             host = optarg;
@@ -374,6 +405,11 @@ int main(int argc, char *argv[])
             if (parse_long(optarg, 1, 100000, &number) != 0)
                 return usage_error(PROGRAM, USAGE, "bad count '%s': expected 1..100000", optarg);
             gen.count = (int)number;
+            break;
+        case 'i':
+            if (parse_long(optarg, 0, 100000, &number) != 0)
+                return usage_error(PROGRAM, USAGE, "bad count '%s': expected 0..100000", optarg);
+            gen.idle = (int)number;
             break;
         case 's':
             if (parse_long(optarg, 1, 16L << 20, &number) != 0)
@@ -403,7 +439,8 @@ int main(int argc, char *argv[])
         return usage_error(PROGRAM, USAGE, "unexpected argument '%s'", argv[optind]);
     if (port == NULL)
         return usage_error(PROGRAM, USAGE, "which port? (-p PORT)");
-    if (enough_descriptors(gen.count) < 0)
+    gen.total = gen.count + gen.idle;
+    if (enough_descriptors(gen.total) < 0)
         return 1;
 
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
@@ -420,13 +457,13 @@ int main(int argc, char *argv[])
         x ^= x << 5;
         gen.tape[i] = gen.tape[i + TAPE_PERIOD] = (char)(x >> 24);
     }
-    gen.connections = calloc((size_t)gen.count, sizeof *gen.connections);
+    gen.connections = calloc((size_t)gen.total, sizeof *gen.connections);
     gen.loop = loop_create(backend);
     if (gen.connections == NULL || gen.loop == NULL) {
         fprintf(stderr, "%s: setup: %s\n", PROGRAM, strerror(errno));
         return 1;
     }
-    for (int i = 0; i < gen.count; i++)
+    for (int i = 0; i < gen.total; i++)
         gen.connections[i] = (struct connection){.gen = &gen, .fd = -1, .id = i, .state = DONE};
 
     long long start = now_us();
@@ -434,15 +471,15 @@ int main(int argc, char *argv[])
         open_more(&gen);
         long long now = now_us();
         /* The clock starts when everyone is connected, or at the end of the warm-up. */
-        if (gen.window_start_us == 0 && ((gen.next_to_open == gen.count && gen.connecting == 0) ||
+        if (gen.window_start_us == 0 && ((gen.next_to_open == gen.total && gen.connecting == 0) ||
                                          now - start >= WARMUP_MAX_MS * 1000LL)) {
             gen.window_start_us = now;
             gen.window_end_us = now + (long long)(seconds * 1e6);
         }
         if (gen.window_start_us != 0 && now >= gen.window_end_us)
             break;
-        if (gen.next_to_open == gen.count && gen.connecting == 0 && gen.running == 0)
-            break; /* everyone failed: nothing left to measure */
+        if (gen.next_to_open == gen.total && gen.connecting == 0 && gen.running == 0)
+            break; /* every active one failed: nothing left to measure */
         long long until = gen.window_start_us ? gen.window_end_us : start + WARMUP_MAX_MS * 1000LL;
         int timeout = (int)((until - now + 999) / 1000);
         if (loop_run_once(gen.loop, timeout < 1 ? 1 : timeout) < 0) {
@@ -456,9 +493,9 @@ int main(int argc, char *argv[])
 
     int starved = 0; /* alive, but never served in the window: a server that serves
                       * one client at a time leaves all but one waiting */
-    for (int i = 0; i < gen.count; i++) {
+    for (int i = 0; i < gen.total; i++) {
         if (gen.connections[i].fd >= 0) {
-            starved += gen.connections[i].counted == 0;
+            starved += i < gen.count && gen.connections[i].counted == 0;
             loop_unwatch(gen.loop, gen.connections[i].fd);
             close(gen.connections[i].fd);
         }

@@ -68,6 +68,36 @@ START_TEST(loadgen_against_async_echo)
 }
 END_TEST
 
+/* -i adds silent connections beside the busy ones: the server sees them all (it logs
+ * each accept), they cause no error, and they are not counted in conns=. */
+START_TEST(loadgen_idle_connections)
+{
+    struct server s;
+    const char *argv[] = {"./async_echo", "-p", "0", NULL};
+    ck_assert_int_eq(server_start(&s, argv), 0);
+    char port[16];
+    snprintf(port, sizeof port, "%d", s.port);
+    struct run r;
+    const char *gen[] = {"./loadgen", "-p", port, "-c", "2", "-i", "30", "-d", "0.3", NULL};
+    ck_assert_int_eq(run_program(&r, NULL, 0, 20000, gen, 0), 0);
+    ck_assert_msg(r.code == 0, "exit %d; stderr:\n%s", r.code, r.err);
+    struct result result = parse_line(r.out);
+    ck_assert_int_eq(result.conns, 2);
+    ck_assert_int_gt(result.rps, 0);
+    ck_assert_int_eq(result.errors + result.mismatches, 0);
+    ck_assert_ptr_null(strstr(r.err, "no round trip")); /* the idle ones are not "starved" */
+    run_free(&r);
+    ck_assert(wait_for_stderr(&s.child, "closed", 5000));
+    char *log = child_stderr(&s.child);
+    int accepted = 0;
+    for (char *p = log; (p = strstr(p, "accepted ")) != NULL; p++)
+        accepted++;
+    free(log);
+    ck_assert_int_eq(accepted, 32);
+    ck_assert_int_eq(server_stop(&s), 0);
+}
+END_TEST
+
 /* The baseline loop echoes too, and stops on SIGTERM with exit 0. */
 START_TEST(baseline_echo_works)
 {
@@ -242,6 +272,7 @@ START_TEST(loadgen_bad_usage)
         {"./loadgen", "-p1", "-d", "0"},
         {"./loadgen", "-p1", "-d", "x"},
         {"./loadgen", "-p1", "-b", "select"},
+        {"./loadgen", "-p1", "-i", "-1"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         struct run r;
@@ -266,6 +297,7 @@ static Suite *loadgen_suite(void)
     TCase *tc = tcase_create("loadgen");
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, loadgen_against_async_echo);
+    tcase_add_test(tc, loadgen_idle_connections);
     tcase_add_test(tc, baseline_echo_works);
     tcase_add_test(tc, loadgen_reports_a_corrupted_byte);
     tcase_add_test(tc, loadgen_reports_a_reset);
