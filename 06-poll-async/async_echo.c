@@ -77,8 +77,9 @@ struct server {
     bool accept_paused;      /* out of fds: listener not watched for a while */
     bool closed_since_pause; /* an fd was freed: worth trying accept again */
     long long resume_ms;     /* when to try accept again anyway */
-    char chunk[READ_CHUNK];  /* shared by every recv: data is copied only when
-                                       * the kernel does not take all of it at once */
+    /* Shared by every recv: data is copied to a connection only when the kernel does
+     * not take all of it at once. */
+    char chunk[READ_CHUNK];
 };
 
 static long long now_ms(void)
@@ -108,8 +109,8 @@ static void close_connection(struct server *server, struct connection *c, const 
 }
 
 /* Keep the LEN bytes at DATA that the kernel did not take, after those already
- * waiting. Returns 0, or -1 when that would pass the bound (the caller drops the
- * client) or memory runs out. */
+ * waiting. Returns 0, -1 when that would pass the bound, -2 when memory runs out
+ * (either way the caller drops the client). */
 static int keep_output(struct server *server, struct connection *c, const char *data, size_t len)
 {
     if (c->out_len + len > server->max_pending)
@@ -125,7 +126,7 @@ static int keep_output(struct server *server, struct connection *c, const char *
                 cap *= 2;
             char *bigger = realloc(c->out, cap);
             if (bigger == NULL)
-                return -1;
+                return -2;
             c->out = bigger;
             c->out_cap = cap;
         }
@@ -168,11 +169,12 @@ static void read_client(struct server *server, struct connection *c)
             return; /* the common case: no copy, no change of interest */
     }
     bool was_idle = c->out_len == 0;
-    if (keep_output(server, c, server->chunk + sent, (size_t)n - sent) < 0) {
+    int kept = keep_output(server, c, server->chunk + sent, (size_t)n - sent);
+    if (kept < 0) {
         char why[128];
         snprintf(why, sizeof why, "more than %zu bytes waiting for it to read (-m)",
                  server->max_pending);
-        close_connection(server, c, why);
+        close_connection(server, c, kept == -1 ? why : "out of memory for its output");
         return;
     }
     if (was_idle &&

@@ -99,19 +99,19 @@ static long long now_ms(void)
     return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
-/* Print up to 40 bytes of a client's data with anything unprintable escaped: the
- * log is a terminal, and a client's bytes must not drive it. */
-static void print_escaped(const char *data, size_t len)
+/* Write up to 40 bytes of a client's data into TEXT (at least 4 * 40 + 4 bytes) with
+ * anything unprintable escaped: the log is a terminal, and a client's bytes must not
+ * drive it. */
+static void escape(const char *data, size_t len, char *text)
 {
     for (size_t i = 0; i < len && i < 40; i++) {
         unsigned char ch = (unsigned char)data[i];
         if (ch >= 32 && ch < 127 && ch != '\\' && ch != '\'')
-            fputc(ch, stderr);
+            *text++ = (char)ch;
         else
-            fprintf(stderr, "\\x%02x", ch);
+            text += sprintf(text, "\\x%02x", ch);
     }
-    if (len > 40)
-        fputs("...", stderr);
+    strcpy(text, len > 40 ? "..." : "");
 }
 
 /* Forget a client AT ONCE: close the socket, clear its table entry, and disable its
@@ -126,10 +126,10 @@ static void close_connection(struct server *server, int fd, const char *why)
         if (why != NULL) { /* the lecture's three kinds of goodbye, plus errors */
             fprintf(stderr, "Client %s: %s\n", c->address, why);
         } else if (c->talk.received_len > 0) {
-            fprintf(stderr, "Client %s closed mid-question after %zu bytes: '", c->address,
-                    c->talk.received_len);
-            print_escaped(c->talk.received, c->talk.received_len);
-            fputs("'\n", stderr);
+            char text[4 * 40 + 4];
+            escape(c->talk.received, c->talk.received_len, text);
+            fprintf(stderr, "Client %s closed mid-question after %zu bytes: '%s'\n", c->address,
+                    c->talk.received_len, text);
         } else if (c->talk.to_send_len > 0) {
             fprintf(stderr, "Client %s closed before we sent %zu bytes\n", c->address,
                     c->talk.to_send_len);
