@@ -6,12 +6,17 @@
 
 static const struct {
     const char *question, *answer;
-} aphorisms[] = {
+} aphorisms[ZEN_APHORISMS] = {
     {"Beautiful is better than?", "Ugly."},
     {"Explicit is better than?", "Implicit."},
     {"Simple is better than?", "Complex."},
 };
 static const char unknown[] = "Error: unknown aphorism.";
+
+const char *zen_question(int i)
+{
+    return i >= 0 && i < ZEN_APHORISMS ? aphorisms[i].question : NULL;
+}
 
 const char *zen_answer(const char *question, size_t len, size_t *answer_len)
 {

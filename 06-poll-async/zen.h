@@ -24,6 +24,11 @@
 /* The longest answer, "Error: unknown aphorism." (24 bytes). */
 #define ZEN_MAX_ANSWER 24
 
+/* How many aphorisms there are, and the I-th question (0 <= I < ZEN_APHORISMS), a
+ * NUL-terminated static string: the lecture's list(zen_utils.aphorisms). */
+#define ZEN_APHORISMS 3
+const char *zen_question(int i);
+
 /* The answer to QUESTION (LEN bytes, its final '?' included; NUL bytes allowed): a
  * static string, whose length is stored in *ANSWER_LEN. */
 const char *zen_answer(const char *question, size_t len, size_t *answer_len);

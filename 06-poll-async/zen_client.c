@@ -17,7 +17,8 @@
  *
  * It asks the three questions in a random order on one connection, prints each with
  * its answer, and (unlike the Python) checks every answer: exit status 1 on a wrong
- * or missing one, so it doubles as a test of any zen server. -e sends a question
+ * or missing one, so it doubles as a test of any zen server. The questions and the
+ * right answers come from zen.c, as the Python's come from zen_utils. -e sends a question
  * without its '?' and closes: the server must cope, and log it.
  *
  * Usage: zen_client [-H HOST] [-p PORT] [-e]   (defaults 127.0.0.1 and 1060)
@@ -27,6 +28,7 @@
  * See also: zen_server.c, zen.c (the protocol and its answers).
  */
 #include "cli.h"
+#include "zen.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -44,14 +46,6 @@
 #define USAGE   "Usage: zen_client [-H HOST] [-p PORT] [-e]   (defaults 127.0.0.1 and 1060)"
 
 enum { ANSWER_TIMEOUT_S = 10, ANSWER_MAX = 256 };
-
-static const struct {
-    const char *question, *answer;
-} aphorisms[] = {
-    {"Beautiful is better than?", "Ugly."},
-    {"Explicit is better than?", "Implicit."},
-    {"Simple is better than?", "Complex."},
-};
 
 /* Connect to HOST:PORT, trying each address getaddrinfo gives. Returns the socket,
  * or -1 after printing `zen_client: connect HOST:PORT: reason`. */
@@ -168,7 +162,7 @@ int main(int argc, char *argv[])
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
 
     if (cause_error) { /* aphorisms[0][:-1]: the question without its '?' */
-        const char *question = aphorisms[0].question;
+        const char *question = zen_question(0);
         size_t len = strlen(question) - 1;
         int rc = send_all(fd, question, len);
         close(fd);
@@ -181,17 +175,18 @@ int main(int argc, char *argv[])
     }
 
     /* random.sample(aphorisms, 3): a random order of the three (Fisher-Yates). */
-    int order[3] = {0, 1, 2};
+    int order[ZEN_APHORISMS] = {0, 1, 2};
     srand((unsigned)time(NULL) ^ (unsigned)getpid());
-    for (int i = 2; i > 0; i--) {
+    for (int i = ZEN_APHORISMS - 1; i > 0; i--) {
         int j = rand() % (i + 1), t = order[i];
         order[i] = order[j];
         order[j] = t;
     }
     int status = 0;
-    for (int k = 0; k < 3 && status == 0; k++) {
-        const char *question = aphorisms[order[k]].question;
-        const char *expected = aphorisms[order[k]].answer;
+    for (int k = 0; k < ZEN_APHORISMS && status == 0; k++) {
+        const char *question = zen_question(order[k]);
+        size_t expected_len;
+        const char *expected = zen_answer(question, strlen(question), &expected_len);
         char answer[ANSWER_MAX];
         if (send_all(fd, question, strlen(question)) < 0) {
             fprintf(stderr, "%s: send: %s\n", PROGRAM, strerror(errno));
@@ -200,7 +195,7 @@ int main(int argc, char *argv[])
             status = 1;
         } else {
             printf("%s %s\n", question, answer);
-            if (strcmp(answer, expected) != 0) {
+            if (strlen(answer) != expected_len || memcmp(answer, expected, expected_len) != 0) {
                 fprintf(stderr, "%s: wrong answer to '%s': expected '%s'\n", PROGRAM, question,
                         expected);
                 status = 1;

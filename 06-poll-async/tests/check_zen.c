@@ -47,6 +47,23 @@ START_TEST(answers_are_byte_exact)
 }
 END_TEST
 
+/* The list of questions (the lecture's list(zen_utils.aphorisms)): three, each with
+ * its own known answer, and nothing past the end. */
+START_TEST(question_list)
+{
+    for (int i = 0; i < ZEN_APHORISMS; i++) {
+        const char *q = zen_question(i);
+        ck_assert_ptr_nonnull(q);
+        ck_assert_int_eq(q[strlen(q) - 1], '?');
+        size_t len;
+        ck_assert_str_ne(zen_answer(q, strlen(q), &len), "Error: unknown aphorism.");
+    }
+    ck_assert_str_eq(zen_question(0), "Beautiful is better than?");
+    ck_assert_ptr_null(zen_question(ZEN_APHORISMS));
+    ck_assert_ptr_null(zen_question(-1));
+}
+END_TEST
+
 /* A NUL byte is just a byte: a question holding one is unknown, not cut short. */
 START_TEST(nul_bytes_are_data)
 {
@@ -171,6 +188,7 @@ static Suite *zen_suite(void)
     TCase *tc = tcase_create("protocol");
     tcase_set_timeout(tc, 10);
     tcase_add_test(tc, answers_are_byte_exact);
+    tcase_add_test(tc, question_list);
     tcase_add_test(tc, nul_bytes_are_data);
     tcase_add_test(tc, split_into_single_bytes);
     tcase_add_test(tc, three_questions_in_one_segment);
