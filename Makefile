@@ -36,7 +36,7 @@ help:
 	@echo '  make helgrind     the threaded programs under valgrind'"'"'s race detector'
 	@echo '  make demo         a guided tour: each folder runs its programs (needs only cc and make)'
 	@echo '  make bench        every echo server model under loadgen: table, CSV, SVG plot'
-	@echo '                    (about 3 minutes; BENCH_FLAGS="-d 5 -r 3" for longer runs)'
+	@echo '                    (about 2 minutes; BENCH_FLAGS="-d 5 -r 3" for longer runs)'
 	@echo '  make clean        remove everything built'
 	@echo '  make deps         only install (or name) the missing test dependencies'
 	@echo '  make format       apply .clang-format to every C file (format-check: only check)'
