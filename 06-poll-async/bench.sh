@@ -242,8 +242,10 @@ awk -F'\t' -v csv="$out/bench.csv" '
             mem = v[i, 6] >= 1024 ? sprintf("%.1fM", v[i, 6] / 1024) : sprintf("%dK", v[i, 6])
             per_rt = v[i, 1] > 0 ? sprintf("%.1f", v[i, 7] * 1e4 / v[i, 1]) : "-"
             note = v[i, 10] == "-" ? "" : v[i, 10]
-            printf format, name[i], conns[i], v[i, 1], v[i, 2], v[i, 3], v[i, 4], v[i, 5],
-                   v[i, 9], mem, v[i, 7], v[i, 8], per_rt, ratio, note
+            row = sprintf(format, name[i], conns[i], v[i, 1], v[i, 2], v[i, 3], v[i, 4], v[i, 5],
+                          v[i, 9], mem, v[i, 7], v[i, 8], per_rt, ratio, note)
+            sub(/ +\n$/, "\n", row) # no trailing blanks when there is no note
+            printf "%s", row
             printf "\"%s\",%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n", name[i], conns[i],
                    v[i, 1], v[i, 2], v[i, 3], v[i, 4], v[i, 5], v[i, 9], v[i, 6], v[i, 7],
                    v[i, 8], per_rt, ratio, note > csv
