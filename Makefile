@@ -22,7 +22,8 @@ SHELL := /bin/bash
 # CC=... and SANITIZE=... given on the command line reach every folder by themselves:
 # make passes command-line variables down to the folders' own make runs.
 
-.PHONY: all test memcheck helgrind demo clean help deps format format-check handout grade check-grading
+.PHONY: all test memcheck helgrind demo bench clean help deps format format-check handout grade \
+        check-grading
 
 all:
 	@set -e; for d in $(FOLDERS); do $(MAKE) -C $$d all; done
@@ -35,6 +36,8 @@ help:
 	@echo '  make memcheck     every suite and every server under valgrind (leaks, bad memory use)'
 	@echo '  make helgrind     the threaded programs under valgrind'"'"'s race detector'
 	@echo '  make demo         a guided tour: each folder runs its programs (needs only cc and make)'
+	@echo '  make bench        every echo server model under loadgen: table, CSV, SVG plot'
+	@echo '                    (about 2 minutes; BENCH_FLAGS="-d 5 -r 3" for longer runs)'
 	@echo '  make clean        remove everything built'
 	@echo '  make deps         only install (or name) the missing test dependencies'
 	@echo '  make handout      the student kit, without solutions: handout/netprog-kit.tar.gz'
@@ -121,6 +124,25 @@ grade:
 # The grading's own test: the student kit end to end (about a minute; CI runs it).
 check-grading:
 	@$(MAKE) -C exercises selftest
+
+# --- Benchmark --------------------------------------------------------------------------------
+# Every echo server model of the kit under 06-poll-async's loadgen; bench.sh skips a model
+# whose folder is not built, and writes its results to 06-poll-async/bench-results/.
+BENCH_FOLDERS := $(wildcard 02-tcp-echo 04-threaded-server 05-select-server 06-poll-async)
+BENCH_FLAGS   ?=
+
+bench:
+	@for d in $(BENCH_FOLDERS); do \
+	  $(MAKE) -C $$d all || echo "make bench: $$d did not build: its models will be skipped"; done
+	@./06-poll-async/bench.sh $(BENCH_FLAGS) \
+	  'baseline:1,10,100,1000,5000:06-poll-async/baseline_echo' \
+	  'echo_server (iterative):1,10,100,1000:02-tcp-echo/echo_server' \
+	  'threaded_server:1,10,100,1000:04-threaded-server/threaded_server' \
+	  'forking_server:1,10,100,1000:04-threaded-server/forking_server' \
+	  'pool_server:1,10,100,1000:04-threaded-server/pool_server' \
+	  'select_echo:1,10,100,1000:05-select-server/select_echo' \
+	  'async_echo -b poll:1,10,100,1000,5000:06-poll-async/async_echo -b poll' \
+	  'async_echo -b epoll:1,10,100,1000,5000:06-poll-async/async_echo -b epoll'
 
 # --- Style -----------------------------------------------------------------------------
 C_FILES = $(shell find $(FOLDERS) -name '*.[ch]')

@@ -1,0 +1,394 @@
+/* check_async_echo.c -- async_echo with each backend (every test runs twice: -b poll
+ * and -b epoll): echoes intact whatever the sizes, splits and bytes; clients that
+ * reset, half-close, idle or never read; fds and CPU under control; SIGTERM exit 0. */
+#include "harness_extra.h"
+
+#include <check.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *const backends[] = {"poll", "epoll"};
+
+/* Start async_echo -b BACKEND -p 0 plus up to two more arguments. */
+static void start(struct server *s, int backend, const char *extra1, const char *extra2)
+{
+    const char *argv[] = {"./async_echo", "-b", backends[backend], "-p", "0", extra1, extra2, NULL};
+    ck_assert_msg(server_start(s, argv) == 0, "async_echo -b %s did not start", backends[backend]);
+}
+
+static void stop(struct server *s)
+{
+    ck_assert_int_eq(server_stop(s), 0);
+}
+
+static int connect_to(const struct server *s)
+{
+    int fd = tcp_connect(s->host, s->port);
+    ck_assert_int_ge(fd, 0);
+    return fd;
+}
+
+/* Send TEXT and assert it comes back exactly. */
+static void echo(int fd, const char *text, size_t len)
+{
+    char got[4096];
+    ck_assert_uint_le(len, sizeof got);
+    ck_assert_int_eq(send_all(fd, text, len), 0);
+    ck_assert_int_eq(recv_exact(fd, got, len, 5000), (ssize_t)len);
+    ck_assert_mem_eq(got, text, len);
+}
+
+/* 1 MiB of random bytes (no newline needed, NULs included), sent while the echo
+ * comes back: every byte returns, in order. */
+START_TEST(one_mebibyte_echo_intact)
+{
+    enum { SIZE = 1 << 20 };
+    struct server s;
+    start(&s, _i, "-q", NULL);
+    char *data = malloc(SIZE);
+    ck_assert_ptr_nonnull(data);
+    unsigned x = 12345;
+    for (size_t i = 0; i < SIZE; i++)
+        data[i] = (char)((x = x * 1103515245 + 12345) >> 16);
+    int fd = connect_to(&s);
+    ck_assert_uint_eq(echo_exchange(fd, data, SIZE, 10000), SIZE);
+    close(fd);
+    free(data);
+    stop(&s);
+}
+END_TEST
+
+/* A message in three pieces and two messages in one send: the bytes come back as
+ * sent (echo has no framing: only the byte stream counts). All 256 byte values too. */
+START_TEST(partial_coalesced_and_binary)
+{
+    struct server s;
+    start(&s, _i, NULL, NULL);
+    int fd = connect_to(&s);
+    ck_assert_int_eq(send_all(fd, "hel", 3), 0);
+    ck_assert_int_eq(send_all(fd, "lo wor", 6), 0);
+    ck_assert_int_eq(send_all(fd, "ld\n", 3), 0);
+    char got[32];
+    ck_assert_int_eq(recv_exact(fd, got, 12, 5000), 12);
+    ck_assert_mem_eq(got, "hello world\n", 12);
+    echo(fd, "one\ntwo\n", 8);
+    char every_byte[256];
+    for (int i = 0; i < 256; i++)
+        every_byte[i] = (char)i;
+    echo(fd, every_byte, sizeof every_byte);
+    close(fd);
+    stop(&s);
+}
+END_TEST
+
+/* Half-close with megabytes still to echo: shutdown(SHUT_WR) after sending; the
+ * server sends every remaining byte, then closes. */
+START_TEST(half_close_gets_the_rest_then_eof)
+{
+    enum { SIZE = 4 << 20 };
+    struct server s;
+    start(&s, _i, "-q", "-m8388608");
+    char *data = malloc(SIZE);
+    ck_assert_ptr_nonnull(data);
+    for (size_t i = 0; i < SIZE; i++)
+        data[i] = (char)(i * 7 + (i >> 12));
+    int fd = tcp_connect_small_rcvbuf(s.port, 4096); /* so that the server must queue */
+    ck_assert_int_ge(fd, 0);
+    /* Send it all before reading anything (the server queues what we do not read
+     * yet: at most 4 MiB, under its -m), then say "no more": the server sees the
+     * EOF with output still pending, and must send all of it before it closes. */
+    ck_assert_int_eq(send_all(fd, data, SIZE), 0);
+    ck_assert_int_eq(shutdown(fd, SHUT_WR), 0);
+    size_t len;
+    char *back = recv_until_eof(fd, &len, 10000);
+    ck_assert_ptr_nonnull(back);
+    ck_assert_uint_eq(len, SIZE);
+    ck_assert(memcmp(back, data, SIZE) == 0);
+    free(back);
+    free(data);
+    close(fd);
+    stop(&s);
+}
+END_TEST
+
+/* A client that resets in the middle of a message (with an echo pending) costs only
+ * itself: the others keep being served. */
+START_TEST(reset_mid_message)
+{
+    struct server s;
+    start(&s, _i, NULL, NULL);
+    int bystander = connect_to(&s);
+    for (int i = 0; i < 10; i++) {
+        int fd = connect_to(&s);
+        static char chunk[100000];
+        send_all(fd, chunk, sizeof chunk);
+        close_with_reset(fd);
+    }
+    echo(bystander, "still here", 10);
+    close(bystander);
+    stop(&s);
+}
+END_TEST
+
+/* 100 idle connections do not delay an active one, and cost no CPU: write interest
+ * is off while nothing is pending (a level-triggered loop asking for it on idle
+ * sockets would spin). */
+START_TEST(idle_clients_cost_nothing)
+{
+    enum { IDLE = 100 };
+    struct server s;
+    start(&s, _i, "-q", "-m8388608");
+    int idle[IDLE];
+    static char burst[4 << 20];
+    for (int i = 0; i < IDLE; i++) {
+        if (i % 50 != 0) {
+            idle[i] = connect_to(&s);
+        } else {
+            /* Some have been busy: 4 MiB sent before reading any of it, into a small
+             * receive buffer, so the server had to queue and ask for writability; all
+             * read back: now it must stop asking. */
+            idle[i] = tcp_connect_small_rcvbuf(s.port, 4096);
+            ck_assert_int_ge(idle[i], 0);
+            ck_assert_int_eq(send_all(idle[i], burst, sizeof burst), 0);
+            static char back[4 << 20];
+            ck_assert_int_eq(recv_exact(idle[i], back, sizeof back, 10000), (ssize_t)sizeof back);
+        }
+    }
+    long long start_ms = monotonic_ms();
+    int fd = connect_to(&s);
+    echo(fd, "ping", 4);
+    ck_assert_int_lt(monotonic_ms() - start_ms, scaled_ms(1000));
+    long cpu = cpu_percent_during(s.child.pid, 300);
+    ck_assert_msg(cpu >= 0 && cpu < 25, "%ld%% of a CPU while idle", cpu);
+    close(fd);
+    for (int i = 0; i < IDLE; i++)
+        close(idle[i]);
+    stop(&s);
+}
+END_TEST
+
+/* A client that sends without ever reading is dropped once more than -m bytes wait
+ * for it (here 64 KiB), instead of growing the server's memory; others are served
+ * meanwhile, and the log says why it was dropped. */
+START_TEST(output_bound_drops_non_reader)
+{
+    struct server s;
+    start(&s, _i, "-m65536", NULL);
+    long rss_before = process_memory_kib(s.child.pid, "VmRSS");
+    int flood = connect_to(&s);
+    int small = 4096;
+    setsockopt(flood, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    ck_assert_int_eq(set_nonblocking(flood), 0);
+    static char chunk[65536];
+    size_t pushed = 0;
+    bool dropped = false;
+    long long deadline = monotonic_ms() + scaled_ms(10000);
+    while (!dropped && monotonic_ms() < deadline) {
+        ssize_t n = send(flood, chunk, sizeof chunk, MSG_NOSIGNAL);
+        if (n > 0) {
+            pushed += (size_t)n;
+        } else if (errno == EAGAIN) {
+            struct pollfd p = {.fd = flood, .events = POLLOUT};
+            poll(&p, 1, 50);
+            if (p.revents & (POLLERR | POLLHUP))
+                dropped = true;
+        } else {
+            dropped = errno == EPIPE || errno == ECONNRESET;
+            ck_assert_msg(dropped, "send: %s", strerror(errno));
+        }
+    }
+    ck_assert_msg(dropped, "not dropped after %zu bytes", pushed);
+    ck_assert(wait_for_stderr(&s.child, "more than 65536 bytes waiting for it to read", 5000));
+    int fd = connect_to(&s);
+    echo(fd, "others are fine", 15);
+    if (!under_valgrind() && !under_sanitizer()) {
+        long rss_after = process_memory_kib(s.child.pid, "VmRSS");
+        ck_assert_msg(rss_after - rss_before < 2048, "RSS grew from %ld to %ld KiB", rss_before,
+                      rss_after);
+    }
+    close(fd);
+    close(flood);
+    stop(&s);
+}
+END_TEST
+
+/* 1000 connections opened, used and closed in a row (half of them reset): the
+ * server's fd count comes back to where it was. */
+START_TEST(thousand_connections_leave_no_fd)
+{
+    struct server s;
+    start(&s, _i, "-q", NULL);
+    int before = count_open_fds(s.child.pid);
+    ck_assert_int_gt(before, 0);
+    int n = under_valgrind() ? 200 : 1000;
+    for (int i = 0; i < n; i++) {
+        int fd = connect_to(&s);
+        echo(fd, "abc", 3);
+        if (i % 2)
+            close(fd);
+        else
+            close_with_reset(fd);
+    }
+    ck_assert_int_eq(wait_for_fd_count(s.child.pid, before, 5000), before);
+    stop(&s);
+}
+END_TEST
+
+/* More connections at once than select() can watch (FD_SETSIZE, 1024): poll and
+ * epoll have no such limit. Skipped where the fd limit cannot be raised that far. */
+START_TEST(more_than_fd_setsize_at_once)
+{
+    enum { CLIENTS = 1100 };
+    if (raise_fd_limit() < CLIENTS + 64)
+        return; /* cannot open that many here: nothing to show */
+    struct server s;
+    start(&s, _i, "-q", NULL); /* inherits the raised limit */
+    static int fds[CLIENTS];
+    for (int i = 0; i < CLIENTS; i++)
+        fds[i] = connect_to(&s);
+    for (int i = 0; i < CLIENTS; i += 50)
+        echo(fds[i], "over", 4);
+    echo(fds[CLIENTS - 1], "last", 4);
+    for (int i = 0; i < CLIENTS; i++)
+        close(fds[i]);
+    stop(&s);
+}
+END_TEST
+
+/* Out of file descriptors (RLIMIT_NOFILE of the running server lowered to 32):
+ * accept fails with EMFILE, the server does not spin, serves those it has, and
+ * takes the waiting clients once fds are free. */
+START_TEST(emfile_pauses_without_spinning)
+{
+    enum { LIMIT = 32, CLIENTS = 40 };
+    struct server s;
+    start(&s, _i, NULL, NULL);
+    ck_assert_int_eq(limit_fds_of(s.child.pid, LIMIT), 0);
+    int fds[CLIENTS];
+    for (int i = 0; i < CLIENTS; i++)
+        fds[i] = connect_to(&s); /* the kernel completes these: they wait in the backlog */
+    ck_assert(wait_for_stderr(&s.child, "Too many open files", 5000));
+    long cpu = cpu_percent_during(s.child.pid, 500);
+    ck_assert_msg(cpu >= 0 && cpu < 25, "%ld%% of a CPU while out of fds: spinning", cpu);
+    echo(fds[0], "accepted early", 14);
+    for (int i = 0; i < 20; i++) /* more than are waiting */
+        close(fds[i]);
+    echo(fds[CLIENTS - 1], "accepted late", 13);
+    for (int i = 20; i < CLIENTS; i++)
+        close(fds[i]);
+    stop(&s);
+}
+END_TEST
+
+/* SIGTERM while clients are connected, one with a large echo still pending: exit 0
+ * within 2 s (and, under make memcheck, no leak). */
+START_TEST(sigterm_with_clients_connected)
+{
+    struct server s;
+    start(&s, _i, NULL, NULL);
+    int a = connect_to(&s), b = connect_to(&s);
+    echo(a, "hello", 5);
+    static char chunk[1 << 20];
+    ck_assert_int_eq(set_nonblocking(b), 0);
+    ssize_t n = send(b, chunk, sizeof chunk, MSG_NOSIGNAL); /* and never read */
+    ck_assert_int_gt(n, 0);
+    ck_assert(wait_for_stderr(&s.child, "accepted", 5000));
+    long long start_ms = monotonic_ms();
+    stop(&s);
+    ck_assert_int_lt(monotonic_ms() - start_ms, scaled_ms(2000));
+    close(a);
+    close(b);
+}
+END_TEST
+
+/* A port in use: one line naming the address and the reason, exit 1. */
+START_TEST(port_in_use)
+{
+    struct server s;
+    start(&s, _i, NULL, NULL);
+    char port[16], expected[128];
+    snprintf(port, sizeof port, "%d", s.port);
+    struct run r;
+    ck_assert_int_eq(
+        run_program(&r, NULL, 0, 10000,
+                    (const char *const[]){"./async_echo", "-b", backends[_i], "-p", port, NULL}, 0),
+        0);
+    ck_assert_int_eq(r.code, 1);
+    snprintf(expected, sizeof expected, "async_echo: bind 127.0.0.1:%s: Address already in use\n",
+             port);
+    ck_assert_str_eq(r.err, expected);
+    run_free(&r);
+    stop(&s);
+}
+END_TEST
+
+/* Bad command lines: exit 2 with the usage; -h: usage on stdout, exit 0. */
+START_TEST(bad_usage)
+{
+    static const char *const bad[][4] = {
+        {"./async_echo", "-b", "kqueue"}, {"./async_echo", "-p", "70000"},
+        {"./async_echo", "-p", "abc"},    {"./async_echo", "-m", "0"},
+        {"./async_echo", "-m", "1k"},     {"./async_echo", "-z"},
+        {"./async_echo", "stray"},        {"./baseline_echo", "-p", "x"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct run r;
+        ck_assert_int_eq(run_program(&r, NULL, 0, 10000, bad[i], 0), 0);
+        ck_assert_msg(r.code == 2, "%s %s %s: exit %d", bad[i][0], bad[i][1],
+                      bad[i][2] ? bad[i][2] : "", r.code);
+        ck_assert_ptr_nonnull(strstr(r.err, "Usage: "));
+        ck_assert_str_eq(r.out, "");
+        run_free(&r);
+    }
+    struct run r;
+    ck_assert_int_eq(
+        run_program(&r, NULL, 0, 10000, (const char *const[]){"./async_echo", "-h", NULL}, 0), 0);
+    ck_assert_int_eq(r.code, 0);
+    ck_assert_ptr_nonnull(strstr(r.out, "Usage: async_echo"));
+    run_free(&r);
+}
+END_TEST
+
+static Suite *async_echo_suite(void)
+{
+    Suite *s = suite_create("async_echo");
+    TCase *tc = tcase_create("echo");
+    tcase_set_timeout(tc, 30);
+    tcase_add_loop_test(tc, one_mebibyte_echo_intact, 0, 2);
+    tcase_add_loop_test(tc, partial_coalesced_and_binary, 0, 2);
+    tcase_add_loop_test(tc, half_close_gets_the_rest_then_eof, 0, 2);
+    tcase_add_loop_test(tc, reset_mid_message, 0, 2);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("limits");
+    tcase_set_timeout(tc, 30);
+    tcase_add_loop_test(tc, idle_clients_cost_nothing, 0, 2);
+    tcase_add_loop_test(tc, output_bound_drops_non_reader, 0, 2);
+    tcase_add_loop_test(tc, thousand_connections_leave_no_fd, 0, 2);
+    tcase_add_loop_test(tc, more_than_fd_setsize_at_once, 0, 2);
+    tcase_add_loop_test(tc, emfile_pauses_without_spinning, 0, 2);
+    tcase_add_loop_test(tc, sigterm_with_clients_connected, 0, 2);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("command line");
+    tcase_set_timeout(tc, 20);
+    tcase_add_loop_test(tc, port_in_use, 0, 2);
+    tcase_add_test(tc, bad_usage);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *runner = srunner_create(async_echo_suite());
+    srunner_run_all(runner, CK_NORMAL);
+    int failed = srunner_ntests_failed(runner);
+    srunner_free(runner);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
