@@ -88,28 +88,19 @@ void stop_signals_uninstall(void)
     }
 }
 
-int signals_block(sigset_t *old)
-{
-    sigset_t block;
-    sigemptyset(&block);
-    sigaddset(&block, SIGINT);
-    sigaddset(&block, SIGTERM);
-    return pthread_sigmask(SIG_BLOCK, &block, old);
-}
-
-void signals_restore(const sigset_t *old)
-{
-    pthread_sigmask(SIG_SETMASK, old, NULL);
-}
-
 /* --- Starting a server ------------------------------------------------------------------ */
 
-int server_open(const char *program, const char *host, const char *port)
+int server_open(const char *program, const char *host, const char *port, sigset_t *wait_mask)
 {
     char error[256];
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
     signal(SIGPIPE, SIG_IGN);
-    if (stop_signals_install() < 0) {
+    if (stop_signals_install() < 0 || pthread_sigmask(SIG_BLOCK, &stop_signals, wait_mask) != 0) {
         fprintf(stderr, "%s: signal setup: %s\n", program, strerror(errno));
+        stop_signals_uninstall();
         return -1;
     }
     int listener = tcp_listen(host, port, error, sizeof error);

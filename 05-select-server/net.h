@@ -16,11 +16,14 @@
 /* "[ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255]:65535" and its NUL fit. */
 #define ADDRESS_SIZE 64
 
-/* --- Stopping on a signal: the self-pipe ------------------------------------------------
+/* --- Stopping on a signal: the self-pipe and pselect -------------------------------------
  * The SIGINT/SIGTERM handler writes one byte to a pipe that nobody ever reads. From then
  * on the pipe's read end, stop_fd(), is readable for good: every select() that watches it
- * returns at once, and no signal can be lost between a check and a wait (the byte stays
- * there, the wait sees it). */
+ * returns at once (the byte stays there, the wait sees it).
+ * Both servers also keep SIGINT and SIGTERM blocked except while they wait: pselect()
+ * unblocks them for the wait only, atomically. A signal that comes while they serve stays
+ * pending until the next pselect, which then returns EINTR at once. So the handler only
+ * ever runs inside the wait, and the code that follows it can check for the stop. */
 
 /* Create the pipe and install the handler for SIGINT and SIGTERM. Returns 0, or -1 with
  * errno set. The handler is installed without SA_RESTART: a blocked call returns EINTR. */
@@ -28,28 +31,27 @@ int stop_signals_install(void);
 /* The read end of the pipe: readable once a stop was asked for. */
 int stop_fd(void);
 /* Has a stop been asked for? A poll() of stop_fd() that does not wait. Call it when
- * select() returns EINTR: ThreadSanitizer delays signal handlers until the program calls
- * a function it intercepts, and older versions do not intercept select (poll, they do). */
+ * pselect() returns EINTR. (ThreadSanitizer runs a handler only when the program next calls
+ * a function it intercepts, and older versions do not intercept pselect; they do poll, so
+ * this call is also where the delayed handler runs.) */
 bool stop_requested(void);
 /* Back to the default action for SIGINT and SIGTERM, and close the pipe: at exit. */
 void stop_signals_uninstall(void);
-/* Block SIGINT and SIGTERM in the calling thread, saving the old mask in *OLD.
- * A thread created meanwhile inherits the blocked mask: signals then go to the main
- * thread only. Restore with signals_restore(OLD). Returns 0 or an error number. */
-int signals_block(sigset_t *old);
-void signals_restore(const sigset_t *old);
 
 /* --- Starting a server --------------------------------------------------------------- */
 
 /* What both servers here do before their loop: ignore SIGPIPE (a client that closes while
- * we send costs an EPIPE, not the process), install the stop signals, open the listening
- * socket on HOST:PORT, non-blocking (select may say "readable" for a client that is gone
- * by the time we accept: accept must then say EAGAIN, not block), check that select can
- * watch it and the stop pipe (descriptors below FD_SETSIZE), and print the listening line.
+ * we send costs an EPIPE, not the process), install the stop signals and block them in
+ * this thread (threads created later inherit the blocked mask: signals are the main
+ * thread's), saving in *WAIT_MASK the mask to give pselect (the same, with them
+ * unblocked); open the listening socket on HOST:PORT, non-blocking (select may say
+ * "readable" for a client that is gone by the time we accept: accept must then say
+ * EAGAIN, not block), check that select can watch it and the stop pipe (descriptors below
+ * FD_SETSIZE), and print the listening line.
  * Returns the listener; on failure prints one line "PROGRAM: what: reason", undoes what it
  * did and returns -1 (the program exits 1). At the end the server closes the listener and
  * calls stop_signals_uninstall(). */
-int server_open(const char *program, const char *host, const char *port);
+int server_open(const char *program, const char *host, const char *port, sigset_t *wait_mask);
 
 /* --- Sockets ------------------------------------------------------------------------- */
 

@@ -8,12 +8,15 @@
  *     input_ready, output_ready, _ = select.select(inputs, outputs, [])
  *
  * Nothing may block, ever: one blocking call and every client waits. So every socket is
- * non-blocking, and each client has an output buffer (a byte_queue): what we read from it
- * goes there, we send what the kernel takes, keep the rest, and ask select() to tell us
- * when the client can take more (the write set). A client that sends but never reads would
- * make that buffer grow without end: once it holds OUTPUT_LIMIT bytes we stop reading from
- * that client (it leaves the read set) until it has read some. The kernel's buffers then
- * fill up and the client's own send blocks: back-pressure, and our memory stays bounded.
+ * non-blocking, and each client has an output buffer (a byte_queue): what we read from a
+ * client we send back at once, what its socket does not take now goes to the buffer, and
+ * select() tells us when the client can take more (the write set). A client that sends but
+ * never reads would make that buffer grow without end: once it holds OUTPUT_LIMIT bytes we
+ * stop reading from that client (it leaves the read set) until it has read some. The
+ * kernel's buffers then fill up and the client's own send blocks: back-pressure, and our
+ * memory stays bounded.
+ *
+ * (The code calls pselect(), select with a signal mask for the time of the wait: net.h.)
  *
  * select() has a hard limit: an fd_set holds descriptors 0 .. FD_SETSIZE-1 (1024 on
  * Linux), and FD_SET of a larger one writes out of bounds. A client whose descriptor is
@@ -51,7 +54,7 @@
 
 /* Stop reading from a client once this much of its echo waits to be sent. */
 #define OUTPUT_LIMIT (256 * 1024)
-/* How much one recv may bring. */
+/* How much one recv may bring. The output queue holds at most OUTPUT_LIMIT + READ_CHUNK. */
 #define READ_CHUNK (64 * 1024)
 /* How many clients one wake-up of the listener may accept: enough to drain a burst, not so
  * many that the clients already connected wait long. */
@@ -119,15 +122,13 @@ static bool flush_output(struct server *server, struct client *client)
     return true;
 }
 
-/* CLIENT's socket is readable: move what arrived into its output, try to send it. */
+/* CLIENT's socket is readable: echo what arrived. Most of the time the kernel takes it all
+ * at once and nothing is queued; what it does not take goes to the client's output queue,
+ * after anything already waiting there (the order of the bytes must not change). */
 static void read_input(struct server *server, struct client *client)
 {
-    char *room = byte_queue_reserve(&client->output, READ_CHUNK);
-    if (room == NULL) {
-        close_client(server, client, "out of memory");
-        return;
-    }
-    ssize_t n = recv(client->fd, room, READ_CHUNK, 0);
+    static char buffer[READ_CHUNK]; /* one thread: one buffer serves every client */
+    ssize_t n = recv(client->fd, buffer, sizeof buffer, 0);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
         return;
     if (n < 0) {
@@ -136,8 +137,25 @@ static void read_input(struct server *server, struct client *client)
     }
     if (n == 0)
         client->input_closed = true; /* half-close: the echo still goes out, then EOF */
-    byte_queue_commit(&client->output, (size_t)n);
-    flush_output(server, client); /* most of the time it all goes at once */
+    size_t sent = 0;
+    if (byte_queue_length(&client->output) == 0 && n > 0) {
+        ssize_t put = send(client->fd, buffer, (size_t)n, MSG_NOSIGNAL);
+        if (put < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+            close_client(server, client, strerror(errno));
+            return;
+        }
+        sent = put > 0 ? (size_t)put : 0;
+    }
+    if ((size_t)n > sent) {
+        char *room = byte_queue_reserve(&client->output, (size_t)n - sent);
+        if (room == NULL) {
+            close_client(server, client, "out of memory");
+            return;
+        }
+        memcpy(room, buffer + sent, (size_t)n - sent);
+        byte_queue_commit(&client->output, (size_t)n - sent);
+    }
+    flush_output(server, client); /* sends the queue if any; closes after a half-close */
 }
 
 /* Accept what is waiting (up to ACCEPT_BURST). Returns false when out of descriptors or
@@ -175,8 +193,9 @@ static bool accept_clients(struct server *server)
 }
 
 /* The loop: one select, then serve whatever is ready. Returns on SIGINT/SIGTERM (0), or on
- * an error of select itself (1: a bug, not a client's doing). */
-static int serve(struct server *server)
+ * an error of select itself (1: a bug, not a client's doing). SIGINT and SIGTERM are
+ * blocked except inside pselect (WAIT_MASK), so their handler runs only there (net.h). */
+static int serve(struct server *server, const sigset_t *wait_mask)
 {
     /* Out of descriptors, the listener stays readable (its client is still queued), so
      * watching it would wake us at once, forever. Then we leave it out of the set and try
@@ -204,15 +223,15 @@ static int serve(struct server *server)
             nfds = fd >= nfds ? fd + 1 : nfds;
         }
 
-        struct timeval timeout = {0, 0};
+        struct timespec timeout = {0, 0};
         if (retry_accept_at >= 0) {
             long long wait = retry_accept_at - now_ms();
-            timeout.tv_usec = wait > 0 ? (suseconds_t)(wait * 1000) : 0;
+            timeout.tv_nsec = wait > 0 ? (long)(wait * 1000 * 1000) : 0;
         }
-        int ready =
-            select(nfds, &readable, &writable, NULL, retry_accept_at >= 0 ? &timeout : NULL);
+        int ready = pselect(nfds, &readable, &writable, NULL,
+                            retry_accept_at >= 0 ? &timeout : NULL, wait_mask);
         if (ready < 0 && errno == EINTR) {
-            if (stop_requested()) /* a signal interrupted select: was it SIGINT/SIGTERM? */
+            if (stop_requested()) /* a signal interrupted the wait: SIGINT or SIGTERM? */
                 return 0;
             continue;
         }
@@ -291,11 +310,12 @@ int main(int argc, char *argv[])
     if (optind < argc)
         return usage_error(PROGRAM, USAGE, "unexpected argument '%s'", argv[optind]);
 
-    server.listener = server_open(PROGRAM, host, port);
+    sigset_t wait_mask;
+    server.listener = server_open(PROGRAM, host, port, &wait_mask);
     if (server.listener < 0)
         return 1;
 
-    int status = serve(&server);
+    int status = serve(&server, &wait_mask);
 
     /* Stop: close every client (what was not sent is lost, as with any server killed
      * while busy), then the listener. */

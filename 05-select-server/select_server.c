@@ -33,7 +33,8 @@
  * The first architecture of the lecture: one server (the main thread, which only watches
  * and accepts) and many client threads (each echoes one client and prints what it got).
  * select() is what lets the main thread wait for two things at once: a new connection on
- * the listener, and the operator pressing Enter on standard input.
+ * the listener, and the operator pressing Enter on standard input. (The code calls
+ * pselect(), select with a signal mask for the time of the wait: see net.h.)
  *
  * Pressing Enter stops the server: it closes the listener, then, unlike the lecture (whose
  * join would wait forever for a client that stays connected), shuts every client socket
@@ -68,6 +69,7 @@
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define PROGRAM "select_server"
@@ -180,10 +182,8 @@ static void start_client(struct server *server, int fd, const char *address)
         server->connected = client;
         pthread_mutex_unlock(&server->lock);
 
-        sigset_t old;
-        signals_block(&old); /* the thread inherits it: signals are the main thread's */
+        /* The thread inherits the main thread's mask: SIGINT and SIGTERM blocked. */
         rc = pthread_create(&client->thread, NULL, client_run, client);
-        signals_restore(&old);
         if (rc == 0)
             return;
         pthread_mutex_lock(&server->lock);
@@ -216,8 +216,9 @@ static bool stdin_says_stop(void)
     return n == 0 || memchr(chunk, '\n', (size_t)n) != NULL;
 }
 
-/* Server.run(): the select loop. Returns when it is time to stop. */
-static void run(struct server *server, bool watch_stdin)
+/* Server.run(): the select loop. Returns when it is time to stop. SIGINT and SIGTERM are
+ * blocked except inside pselect (WAIT_MASK), so their handler runs only there (net.h). */
+static void run(struct server *server, bool watch_stdin, const sigset_t *wait_mask)
 {
     bool waiting_for_resources = false;
     for (;;) {
@@ -232,11 +233,11 @@ static void run(struct server *server, bool watch_stdin)
         if (watch_stdin)
             FD_SET(STDIN_FILENO, &input_list);
         /* Out of descriptors, the listener stays readable: look again in 100 ms only. */
-        struct timeval retry = {0, 100 * 1000};
-        int ready =
-            select(max_fd + 1, &input_list, NULL, NULL, waiting_for_resources ? &retry : NULL);
+        struct timespec retry = {0, 100 * 1000 * 1000};
+        int ready = pselect(max_fd + 1, &input_list, NULL, NULL,
+                            waiting_for_resources ? &retry : NULL, wait_mask);
         if (ready < 0 && errno == EINTR) {
-            if (stop_requested()) /* a signal interrupted select: was it SIGINT/SIGTERM? */
+            if (stop_requested()) /* a signal interrupted the wait: SIGINT or SIGTERM? */
                 return;
             continue;
         }
@@ -304,7 +305,8 @@ int main(int argc, char *argv[])
     if (optind < argc)
         return usage_error(PROGRAM, USAGE, "unexpected argument '%s'", argv[optind]);
 
-    server.listener = server_open(PROGRAM, host, port); /* open_socket() */
+    sigset_t wait_mask;
+    server.listener = server_open(PROGRAM, host, port, &wait_mask); /* open_socket() */
     if (server.listener < 0)
         return 1;
     bool watch_stdin = stdin_is_interactive();
@@ -316,7 +318,7 @@ int main(int argc, char *argv[])
     pthread_mutex_init(&server.lock, NULL);
     pthread_cond_init(&server.client_left, NULL);
 
-    run(&server, watch_stdin);
+    run(&server, watch_stdin, &wait_mask);
 
     /* self.server.close(); for c in self.threads: c.join() -- after waking each thread. */
     close(server.listener);
