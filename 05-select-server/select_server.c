@@ -252,8 +252,9 @@ static void run(struct server *server, bool watch_stdin, const sigset_t *wait_ma
         if (waiting_for_resources || FD_ISSET(server->listener, &input_list)) {
             char address[ADDRESS_SIZE];
             int fd = accept_one(server->listener, true, address, sizeof address);
-            if (fd >= 0) {
+            if (fd >= 0 || errno == EAGAIN) /* a client, or none waiting: watch again */
                 waiting_for_resources = false;
+            if (fd >= 0) {
                 if (!server->quiet)
                     fprintf(stderr, "connected %s\n", address);
                 start_client(server, fd, address);
