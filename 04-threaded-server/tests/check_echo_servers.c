@@ -1,0 +1,411 @@
+/* check_echo_servers.c -- the robustness list of the kit, proved for each concurrent echo
+ * server of this folder: threaded_server, forking_server and pool_server. Every test runs
+ * once per server (a Check loop test): the server is started with -p 0, fed real sockets,
+ * and must end with exit status 0 on SIGTERM (under make memcheck: and valgrind-clean). */
+#include "harness.h"
+#include "servers.h"
+
+#include <check.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+struct kind {
+    const char *name;
+    const char *argv[8];
+    int in_a_row;      /* sequential connections for the "no trace" test */
+    int idle_threads;  /* threads of the server with no client */
+    bool has_threads;  /* client threads in the server process itself */
+    bool holds_memory; /* the process we measure is the one that buffers (not forking) */
+};
+
+/* pool_server gets 8 threads (the tests below want up to 4 clients at once, and a few
+ * more threads than clients), and 64 in the tests that need more (see start_many). */
+static const struct kind kinds[] = {
+    {"threaded_server", {"./threaded_server", "-p", "0", "-q", NULL}, 2000, 1, true, true},
+    {"forking_server", {"./forking_server", "-p", "0", "-q", NULL}, 1000, 1, false, false},
+    {"pool_server", {"./pool_server", "-p", "0", "-q", "-n", "8", NULL}, 1000, 9, true, true},
+};
+#define KINDS ((int)(sizeof kinds / sizeof kinds[0]))
+
+static void start(struct server *s, int kind)
+{
+    ck_assert_msg(server_start(s, kinds[kind].argv) == 0, "%s did not start", kinds[kind].name);
+}
+
+/* start(), with room for 64 clients at once: pool_server -n 64. */
+static void start_many(struct server *s, int kind)
+{
+    const char *const pool[] = {"./pool_server", "-p", "0", "-q", "-n", "64", NULL};
+    if (strcmp(kinds[kind].name, "pool_server") != 0)
+        start(s, kind);
+    else
+        ck_assert_msg(server_start(s, pool) == 0, "pool_server -n 64 did not start");
+}
+
+static void stop(struct server *s, int kind)
+{
+    int code = server_stop(s);
+    ck_assert_msg(code == 0, "%s: exit code %d after SIGTERM, expected 0", kinds[kind].name, code);
+}
+
+static int connect_or_fail(const struct server *s)
+{
+    int fd = server_connect(s);
+    ck_assert_msg(fd >= 0, "cannot connect to %s:%d", s->host, s->port);
+    return fd;
+}
+
+/* A line in three pieces comes back in order; two lines in one send come back whole;
+ * every byte value, NUL included, comes back unchanged. */
+START_TEST(partial_coalesced_and_binary)
+{
+    struct server s;
+    start(&s, _i);
+    int fd = connect_or_fail(&s);
+    char got[16];
+    const char *pieces[] = {"hel", "lo w", "orld\n"};
+    for (int i = 0; i < 3; i++) {
+        size_t len = strlen(pieces[i]);
+        ck_assert_int_eq(send_all(fd, pieces[i], len), 0);
+        ck_assert_int_eq(recv_exact(fd, got, len, 2000), (ssize_t)len);
+        ck_assert_mem_eq(got, pieces[i], len);
+    }
+    ck_assert_int_eq(echo_round_trip(fd, "one\ntwo\n", 8, 2000), 0);
+    unsigned char all[512];
+    for (int i = 0; i < 512; i++)
+        all[i] = (unsigned char)(i % 256);
+    ck_assert_int_eq(echo_round_trip(fd, all, sizeof all, 2000), 0);
+    ck_assert_int_eq(echo_round_trip(fd, "\0\0\0", 3, 2000), 0);
+    close(fd);
+    stop(&s, _i);
+}
+END_TEST
+
+/* Client A connects and sends nothing; client B is served from start to end meanwhile,
+ * and A is still served afterwards. */
+START_TEST(idle_client_does_not_block_others)
+{
+    struct server s;
+    start(&s, _i);
+    int a = connect_or_fail(&s);
+    ck_assert_int_eq(echo_round_trip(a, "A", 1, 2000), 0); /* A is surely being served */
+    int b = connect_or_fail(&s);
+    ck_assert_int_eq(echo_round_trip(b, "B says hi\n", 10, 2000), 0);
+    close(b);
+    ck_assert_int_eq(echo_once(&s, "C too\n", 2000), 0);
+    ck_assert_int_eq(echo_round_trip(a, "A again\n", 8, 2000), 0);
+    close(a);
+    stop(&s, _i);
+}
+END_TEST
+
+/* multi_client -n 50: fifty clients connected at the same time, each gets its own echo. */
+START_TEST(fifty_clients_at_once)
+{
+    struct server s;
+    start_many(&s, _i);
+    char port[16];
+    snprintf(port, sizeof port, "%d", s.port);
+    struct run r;
+    const char *argv[] = {"./multi_client", "-p", port, "-n", "50", NULL};
+    ck_assert_int_eq(run_program(&r, NULL, 0, 20000, argv, 0), 0);
+    ck_assert_msg(r.code == 0, "multi_client exit %d; stderr:\n%s", r.code, r.err);
+    for (int i = 1; i <= 50; i++) {
+        char line[64];
+        snprintf(line, sizeof line, "Received b'Hello, world (%d)'", i);
+        ck_assert_msg(count_lines(r.out, line) == 1, "'%s' not exactly once", line);
+    }
+    run_free(&r);
+    stop(&s, _i);
+}
+END_TEST
+
+/* A client that resets in the middle of a message costs nothing to the others. */
+START_TEST(reset_mid_message_disturbs_nobody)
+{
+    struct server s;
+    start(&s, _i);
+    int b = connect_or_fail(&s);
+    ck_assert_int_eq(echo_round_trip(b, "before\n", 7, 2000), 0);
+    for (int i = 0; i < 20; i++) {
+        int a = connect_or_fail(&s);
+        ck_assert_int_eq(send_all(a, "half a li", 9), 0);
+        close_with_reset(a);
+    }
+    ck_assert_int_eq(echo_round_trip(b, "after\n", 6, 2000), 0);
+    ck_assert_int_eq(echo_once(&s, "new client\n", 2000), 0);
+    close(b);
+    stop(&s, _i);
+}
+END_TEST
+
+/* Half-close: after shutdown(SHUT_WR) the client still gets the whole echo, then EOF. */
+START_TEST(half_close_gets_rest_then_eof)
+{
+    struct server s;
+    start(&s, _i);
+    int fd = connect_or_fail(&s);
+    ck_assert_int_eq(send_all(fd, "last words", 10), 0);
+    ck_assert_int_eq(shutdown(fd, SHUT_WR), 0);
+    size_t len;
+    char *all = recv_until_eof(fd, &len, 3000);
+    ck_assert_ptr_nonnull(all);
+    ck_assert_uint_eq(len, 10);
+    ck_assert_mem_eq(all, "last words", 10);
+    free(all);
+    close(fd);
+    stop(&s, _i);
+}
+END_TEST
+
+/* 1 MiB of binary data without a single newline comes back byte for byte. */
+START_TEST(one_mib_without_newline)
+{
+    struct server s;
+    start(&s, _i);
+    size_t len = 1 << 20;
+    char *data = malloc(len);
+    ck_assert_ptr_nonnull(data);
+    random_bytes(data, len);
+    for (size_t i = 0; i < len; i++)
+        if (data[i] == '\n')
+            data[i] = ' ';
+    int fd = connect_or_fail(&s);
+    ck_assert_int_eq(echo_round_trip(fd, data, len, 10000), 0);
+    close(fd);
+    free(data);
+    stop(&s, _i);
+}
+END_TEST
+
+/* A client that sends without ever reading: the server stops reading from it once the
+ * buffers are full (its memory stays bounded), keeps serving the others, and still stops
+ * on SIGTERM though its thread/process is blocked sending to that client. */
+START_TEST(never_reading_client_is_contained)
+{
+    struct server s;
+    start(&s, _i);
+    long before = resident_kib(s.child.pid);
+    int x = connect_or_fail(&s);
+    size_t total = (size_t)64 << 20;
+    size_t sent = send_until_stalled(x, total, 300, 15000);
+    ck_assert_msg(sent < total, "%s read all 64 MiB from a client that never reads",
+                  kinds[_i].name);
+    ck_assert_uint_gt(sent, 1u << 20); /* it did take megabytes before it stalled */
+    ck_assert_int_eq(echo_once(&s, "still here\n", 2000), 0);
+    if (kinds[_i].holds_memory && MEMORY_MEASURABLE) {
+        long growth = resident_kib(s.child.pid) - before;
+        ck_assert_msg(growth < 16 * 1024, "resident memory grew by %ld KiB", growth);
+    }
+    stop(&s, _i);
+    close(x);
+}
+END_TEST
+
+/* Many connections opened and closed in a row leave the server's descriptors, threads and
+ * child processes exactly as they were (threaded_server: 2000, the others 1000; under
+ * valgrind forking_server: 100). */
+START_TEST(connections_in_a_row_leave_no_trace)
+{
+    struct server s;
+    start(&s, _i);
+    pid_t pid = s.child.pid;
+    int fds = count_open_fds(pid);
+    int threads = kinds[_i].idle_threads + (kinds[_i].has_threads ? SANITIZER_THREADS : 0);
+    ck_assert_int_gt(fds, 3);
+    ck_assert_int_eq(echo_once(&s, "warm up\n", 2000), 0);
+    ck_assert_int_eq(wait_for_count(count_threads, pid, threads, 5000), threads);
+    ck_assert_int_eq(wait_for_count(count_open_fds, pid, fds, 5000), fds);
+    ck_assert_int_eq(wait_for_count(count_children, pid, 0, 5000), 0);
+    int in_a_row = kinds[_i].in_a_row;
+    if (under_valgrind() && !kinds[_i].has_threads)
+        in_a_row = 100; /* a fork under valgrind costs ~40 ms: see servers.h */
+    for (int i = 0; i < in_a_row; i++)
+        ck_assert_msg(echo_once(&s, "x", 2000) == 0, "connection %d was not echoed", i);
+    ck_assert_int_eq(wait_for_count(count_open_fds, pid, fds, 5000), fds);
+    ck_assert_int_eq(wait_for_count(count_threads, pid, threads, 5000), threads);
+    ck_assert_int_eq(wait_for_count(count_children, pid, 0, 5000), 0);
+    stop(&s, _i);
+}
+END_TEST
+
+/* SIGTERM with clients connected (idle, mid-line, done): exit 0 within 2 s, and every
+ * client sees its connection end. */
+START_TEST(sigterm_with_clients_connected)
+{
+    struct server s;
+    start(&s, _i);
+    int idle = connect_or_fail(&s), partial = connect_or_fail(&s), done = connect_or_fail(&s);
+    ck_assert_int_eq(echo_round_trip(idle, "i", 1, 2000), 0);
+    ck_assert_int_eq(echo_round_trip(partial, "no newline yet", 14, 2000), 0);
+    ck_assert_int_eq(echo_round_trip(done, "done\n", 5, 2000), 0);
+    long long start_ms = monotonic_ms();
+    stop(&s, _i);
+    ck_assert_int_lt(monotonic_ms() - start_ms, scaled_ms(2000));
+    int fds[] = {idle, partial, done};
+    for (int i = 0; i < 3; i++) {
+        char byte;
+        ck_assert_msg(!nothing_arrives(fds[i], scaled_ms(2000)), "client %d not disconnected", i);
+        ck_assert_int_le(recv(fds[i], &byte, 1, 0), 0); /* EOF or reset, no data */
+        close(fds[i]);
+    }
+}
+END_TEST
+
+/* Has every pool thread 1..COUNT said "connected" or "accept: ..." on stderr? */
+static bool every_thread_spoke(const struct server *s, int count)
+{
+    char *err = child_stderr(&s->child);
+    int spoke = 0;
+    for (int k = 1; k <= count; k++) {
+        char connected[32], failed[32];
+        snprintf(connected, sizeof connected, "thread %d: connected", k);
+        snprintf(failed, sizeof failed, "thread %d: accept: ", k);
+        spoke += strstr(err, connected) != NULL || strstr(err, failed) != NULL;
+    }
+    free(err);
+    return spoke == count;
+}
+
+/* EMFILE: with its descriptor limit lowered to 32, idle clients exhaust the server's
+ * descriptors. It says so once, does not spin (CPU time stays low), and serves again as
+ * soon as clients leave. (forking_server never gets there: see check_programs.) */
+START_TEST(out_of_descriptors_then_recovers)
+{
+    if (!kinds[_i].has_threads)
+        return;
+    struct server s;
+    bool pool = strcmp(kinds[_i].name, "pool_server") == 0;
+    /* The pool logs (no -q): the first step below reads what each thread said. */
+    const char *const pool_argv[] = {"./pool_server", "-p", "0", "-n", "64", NULL};
+    ck_assert_int_eq(server_start(&s, pool ? pool_argv : kinds[_i].argv), 0);
+    int base_fds = count_open_fds(s.child.pid);
+    ck_assert_int_gt(set_fd_limit(s.child.pid, 32), 0);
+    int idle[100], served = 0, waiting = -1;
+    if (pool) {
+        /* Linux's accept() takes its descriptor number when it starts waiting: the pool's
+         * threads already in accept() hold numbers up to ~70, allowed when they took them
+         * (a thread that got there after the new limit fails with EMFILE instead). Give
+         * each of those threads a client, and keep the clients until every thread has
+         * either taken one or reported EMFILE; then close them all: every thread comes back
+         * to accept() under the new limit. */
+        for (int i = 0; i < 64; i++) {
+            idle[i] = connect_or_fail(&s);
+            ck_assert_int_eq(send_all(idle[i], "c", 1), 0);
+        }
+        long long deadline = monotonic_ms() + scaled_ms(10000);
+        while (!every_thread_spoke(&s, 64) && monotonic_ms() < deadline)
+            nothing_arrives(s.child.out, 5); /* a 5 ms pause */
+        ck_assert_msg(every_thread_spoke(&s, 64), "not every pool thread accepted or failed");
+        for (int i = 0; i < 64; i++)
+            close(idle[i]);
+        ck_assert_int_eq(wait_for_count(count_open_fds, s.child.pid, base_fds, 5000), base_fds);
+    }
+    /* Idle clients, each served once, until one is not served: it waits in the queue. */
+    while (served < 100) {
+        int fd = connect_or_fail(&s);
+        ck_assert_int_eq(send_all(fd, "i", 1), 0);
+        char got;
+        if (nothing_arrives(fd, scaled_ms(300))) {
+            waiting = fd;
+            break;
+        }
+        ck_assert_int_eq(recv_exact(fd, &got, 1, 2000), 1);
+        idle[served++] = fd;
+    }
+    ck_assert_int_ge(waiting, 0);
+    ck_assert_int_ge(served, 10);
+    ck_assert_int_le(served, 32);
+    ck_assert_msg(wait_for_stderr(&s, "accept: Too many open files", 5000),
+                  "the server did not report EMFILE");
+    double share = cpu_share(s.child.pid, 500);
+    ck_assert_msg(share >= 0 && share < 0.2, "%.0f%% of a CPU while at EMFILE", share * 100);
+
+    for (int i = 0; i < served; i++)
+        close(idle[i]);
+    char got;
+    ck_assert_int_eq(recv_exact(waiting, &got, 1, 5000), 1);
+    ck_assert_int_eq(got, 'i');
+    ck_assert_int_eq(echo_once(&s, "and new ones\n", 2000), 0);
+    close(waiting);
+    stop(&s, _i);
+}
+END_TEST
+
+/* The client threads block SIGINT and SIGTERM: only the main thread takes them. */
+START_TEST(client_threads_block_stop_signals)
+{
+    if (!kinds[_i].has_threads)
+        return;
+    struct server s;
+    start(&s, _i);
+    int fds[3];
+    for (int i = 0; i < 3; i++) {
+        fds[i] = connect_or_fail(&s);
+        ck_assert_int_eq(echo_round_trip(fds[i], "t", 1, 2000), 0);
+    }
+    ck_assert_int_ge(count_threads(s.child.pid), 4);
+    ck_assert_int_eq(threads_accepting_signal(s.child.pid, SIGTERM), 0);
+    ck_assert_int_eq(threads_accepting_signal(s.child.pid, SIGINT), 0);
+    for (int i = 0; i < 3; i++)
+        close(fds[i]);
+    stop(&s, _i);
+}
+END_TEST
+
+/* A second server on a port in use: one line naming bind, the address and the reason,
+ * exit status 1; the first server is unharmed. */
+START_TEST(address_in_use_exits_1)
+{
+    struct server s;
+    start(&s, _i);
+    char port[16], expected[128];
+    snprintf(port, sizeof port, "%d", s.port);
+    const char *argv[] = {kinds[_i].argv[0], "-p", port, NULL};
+    struct run r;
+    ck_assert_int_eq(run_program(&r, NULL, 0, 5000, argv, 0), 0);
+    snprintf(expected, sizeof expected, "%s: bind 127.0.0.1:%d: Address already in use\n",
+             kinds[_i].name, s.port);
+    ck_assert_int_eq(r.code, 1);
+    ck_assert_str_eq(r.err, expected);
+    ck_assert_str_eq(r.out, "");
+    run_free(&r);
+    ck_assert_int_eq(echo_once(&s, "unharmed\n", 2000), 0);
+    stop(&s, _i);
+}
+END_TEST
+
+static Suite *echo_servers_suite(void)
+{
+    Suite *s = suite_create("04-threaded-server echo servers");
+    TCase *tc = tcase_create("robustness");
+    tcase_set_timeout(tc, 30);
+    tcase_add_loop_test(tc, partial_coalesced_and_binary, 0, KINDS);
+    tcase_add_loop_test(tc, idle_client_does_not_block_others, 0, KINDS);
+    tcase_add_loop_test(tc, fifty_clients_at_once, 0, KINDS);
+    tcase_add_loop_test(tc, reset_mid_message_disturbs_nobody, 0, KINDS);
+    tcase_add_loop_test(tc, half_close_gets_rest_then_eof, 0, KINDS);
+    tcase_add_loop_test(tc, one_mib_without_newline, 0, KINDS);
+    tcase_add_loop_test(tc, never_reading_client_is_contained, 0, KINDS);
+    tcase_add_loop_test(tc, connections_in_a_row_leave_no_trace, 0, KINDS);
+    tcase_add_loop_test(tc, sigterm_with_clients_connected, 0, KINDS);
+    tcase_add_loop_test(tc, out_of_descriptors_then_recovers, 0, KINDS);
+    tcase_add_loop_test(tc, client_threads_block_stop_signals, 0, KINDS);
+    tcase_add_loop_test(tc, address_in_use_exits_1, 0, KINDS);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    signal(SIGPIPE, SIG_IGN);
+    SRunner *runner = srunner_create(echo_servers_suite());
+    srunner_run_all(runner, CK_NORMAL);
+    int failed = srunner_ntests_failed(runner);
+    srunner_free(runner);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

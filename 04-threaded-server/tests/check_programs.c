@@ -1,0 +1,406 @@
+/* check_programs.c -- what each program of 04-threaded-server teaches beyond the shared
+ * robustness list (check_echo_servers.c): failed pthread_create, zombies, the parent's
+ * copy of a connection, the pool's limit, multi_client's verdicts, and the command line. */
+#include "harness.h"
+#include "servers.h"
+
+#include <arpa/inet.h>
+#include <check.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define START(s, ...) ck_assert_int_eq(server_start(s, (const char *const[]){__VA_ARGS__, NULL}), 0)
+
+static void stop(struct server *s)
+{
+    int code = server_stop(s);
+    ck_assert_msg(code == 0, "exit code %d after SIGTERM, expected 0", code);
+}
+
+static int connect_or_fail(const struct server *s)
+{
+    int fd = server_connect(s);
+    ck_assert_msg(fd >= 0, "cannot connect to %s:%d", s->host, s->port);
+    return fd;
+}
+
+/* Run multi_client with ARGS against PORT; 30 s deadline. */
+static void run_multi_client(struct run *r, int port, const char *const args[])
+{
+    char port_text[16];
+    const char *argv[16] = {"./multi_client", "-p", port_text};
+    int n = 3;
+    snprintf(port_text, sizeof port_text, "%d", port);
+    for (int i = 0; args[i] != NULL && n < 15; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    ck_assert_int_eq(run_program(r, NULL, 0, 30000, argv, 0), 0);
+}
+
+/* "127.0.0.1:PORT" of FD's own end (what the server calls its peer). */
+static void local_address(int fd, char *text, size_t size)
+{
+    struct sockaddr_in address;
+    socklen_t len = sizeof address;
+    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&address, &len), 0);
+    snprintf(text, size, "127.0.0.1:%d", ntohs(address.sin_port));
+}
+
+/* threaded_server notes each connection on stderr (connected/closed with the client's
+ * address); -q silences them; stdout carries only the listening line. */
+START_TEST(threaded_server_logs_unless_quiet)
+{
+    struct server s;
+    START(&s, "./threaded_server", "-p", "0");
+    int fd = connect_or_fail(&s);
+    char peer[64], line[96];
+    local_address(fd, peer, sizeof peer);
+    ck_assert_int_eq(echo_round_trip(fd, "x", 1, 2000), 0);
+    close(fd);
+    snprintf(line, sizeof line, "closed %s\n", peer);
+    ck_assert(wait_for_stderr(&s, line, 3000));
+    snprintf(line, sizeof line, "connected %s\n", peer);
+    ck_assert(wait_for_stderr(&s, line, 0));
+    ck_assert(nothing_arrives(s.child.out, 0)); /* nothing more on stdout */
+    stop(&s);
+
+    START(&s, "./threaded_server", "-p", "0", "-q");
+    ck_assert_int_eq(echo_once(&s, "quiet\n", 2000), 0);
+    char *err = child_stderr(&s.child);
+    ck_assert_str_eq(err, "");
+    free(err);
+    stop(&s);
+}
+END_TEST
+
+/* When pthread_create fails (here: a stack bigger than the address space), the client is
+ * dropped with a log line and the server carries on and stops cleanly. */
+START_TEST(threaded_server_survives_failed_pthread_create)
+{
+    struct server s;
+    START(&s, "./threaded_server", "-p", "0", "-q", "-s", "1000000000000");
+    for (int i = 0; i < 3; i++) {
+        int fd = connect_or_fail(&s);
+        size_t len;
+        char *data = recv_until_eof(fd, &len, 3000); /* closed at once, nothing said */
+        ck_assert_ptr_nonnull(data);
+        ck_assert_uint_eq(len, 0);
+        free(data);
+        close(fd);
+    }
+    ck_assert(wait_for_stderr(&s, "threaded_server: pthread_create: ", 2000));
+    ck_assert(wait_for_stderr(&s, ": dropping 127.0.0.1:", 0));
+    ck_assert_int_eq(count_threads(s.child.pid), 1 + SANITIZER_THREADS);
+    stop(&s);
+}
+END_TEST
+
+/* -H ::1 listens on IPv6 and says so with brackets; -H localhost works too. */
+START_TEST(threaded_server_ipv6_and_localhost)
+{
+    struct server s;
+    START(&s, "./threaded_server", "-p", "0", "-q", "-H", "::1");
+    ck_assert_str_eq(s.host, "::1");
+    ck_assert_int_eq(echo_once(&s, "over IPv6\n", 2000), 0);
+    stop(&s);
+    START(&s, "./threaded_server", "-p", "0", "-q", "-H", "localhost");
+    ck_assert_int_eq(echo_once(&s, "by name\n", 2000), 0);
+    stop(&s);
+}
+END_TEST
+
+/* Fifty children end at the same moment: their SIGCHLDs coalesce, yet the handler's loop
+ * reaps every one (no zombie left); the parent, interrupted in accept, serves on; the
+ * children all ended well. */
+START_TEST(forking_server_reaps_a_burst_of_children)
+{
+    struct server s;
+    START(&s, "./forking_server", "-p", "0", "-q");
+    int fds[50];
+    for (int i = 0; i < 50; i++) {
+        fds[i] = connect_or_fail(&s);
+        ck_assert_int_eq(echo_round_trip(fds[i], "c", 1, 3000), 0);
+    }
+    ck_assert_int_eq(count_children(s.child.pid), 50);
+    for (int i = 0; i < 50; i++)
+        close(fds[i]);
+    ck_assert_int_eq(wait_for_count(count_children, s.child.pid, 0, 5000), 0);
+    ck_assert_int_eq(echo_once(&s, "after the burst\n", 2000), 0);
+    ck_assert_int_eq(wait_for_count(count_children, s.child.pid, 0, 5000), 0);
+    char *err;
+    ck_assert_int_eq(server_stop_keep_stderr(&s, &err), 0);
+    ck_assert_str_eq(err, ""); /* -q, and no "N child processes ended abnormally" */
+    free(err);
+}
+END_TEST
+
+/* The parent closes its copy of each connection: with 40 clients connected its own
+ * descriptors stay as they were, and with only 16 allowed it still serves 40 more. Each
+ * child sees its client close (its EOF is not hidden by a copy left in the parent). */
+START_TEST(forking_server_parent_closes_its_copy)
+{
+    struct server s;
+    START(&s, "./forking_server", "-p", "0");
+    pid_t pid = s.child.pid;
+    int fds = count_open_fds(pid), clients[80];
+    ck_assert_int_gt(fds, 3);
+    /* valgrind's forked child opens files of its own above the limit: it cannot run with
+     * 16 descriptors, so under valgrind only the first half of the test runs. */
+    int rounds = under_valgrind() ? 1 : 2;
+    for (int round = 0; round < rounds; round++) {
+        if (round == 1)
+            ck_assert_int_gt(set_fd_limit(pid, 16), 0);
+        for (int i = 40 * round; i < 40 * (round + 1); i++) {
+            clients[i] = connect_or_fail(&s);
+            ck_assert_msg(echo_round_trip(clients[i], "p", 1, 3000) == 0, "client %d not served",
+                          i);
+        }
+        ck_assert_int_eq(wait_for_count(count_open_fds, pid, fds, 2000), fds);
+    }
+    for (int i = 0; i < 40 * rounds; i++)
+        close(clients[i]);
+    ck_assert_int_eq(wait_for_count(count_children, pid, 0, 5000), 0);
+    char *err;
+    ck_assert_int_eq(server_stop_keep_stderr(&s, &err), 0);
+    int connected = 0, closed = 0;
+    for (const char *p = err; (p = strstr(p, "connected 127.0.0.1:")) != NULL; p++)
+        connected++;
+    for (const char *p = err; (p = strstr(p, "closed 127.0.0.1:")) != NULL; p++)
+        closed++;
+    ck_assert_int_eq(connected, 40 * rounds);
+    ck_assert_int_eq(closed, 40 * rounds); /* each child saw its client's EOF */
+    ck_assert_ptr_null(strstr(err, "abnormally"));
+    ck_assert_ptr_null(strstr(err, "Too many open files"));
+    free(err);
+}
+END_TEST
+
+/* SIGTERM ends the children still serving and reaps them: no process is left behind, and
+ * their clients see the connection end. */
+START_TEST(forking_server_stop_ends_its_children)
+{
+    struct server s;
+    START(&s, "./forking_server", "-p", "0", "-q");
+    pid_t pid = s.child.pid;
+    int fds[5];
+    for (int i = 0; i < 5; i++) {
+        fds[i] = connect_or_fail(&s);
+        ck_assert_int_eq(echo_round_trip(fds[i], "k", 1, 3000), 0);
+    }
+    ck_assert_int_eq(count_children(pid), 5);
+    char *err;
+    ck_assert_int_eq(server_stop_keep_stderr(&s, &err), 0);
+    ck_assert_str_eq(err, ""); /* children ended by our SIGTERM are no failure */
+    free(err);
+    for (int i = 0; i < 5; i++) {
+        ck_assert_msg(!nothing_arrives(fds[i], scaled_ms(2000)), "client %d still connected", i);
+        close(fds[i]);
+    }
+}
+END_TEST
+
+/* pool_server -n 2: two clients are served at once; the third is accepted by the kernel
+ * but waits, unanswered, until one of the two leaves. */
+START_TEST(pool_server_third_client_waits_for_a_free_thread)
+{
+    struct server s;
+    START(&s, "./pool_server", "-p", "0", "-n", "2");
+    int a = connect_or_fail(&s), b = connect_or_fail(&s);
+    ck_assert_int_eq(echo_round_trip(a, "a", 1, 2000), 0);
+    ck_assert_int_eq(echo_round_trip(b, "b", 1, 2000), 0);
+    int c = connect_or_fail(&s);
+    ck_assert_int_eq(send_all(c, "c", 1), 0);
+    ck_assert(nothing_arrives(c, 300)); /* both threads are busy */
+    close(a);
+    char got;
+    ck_assert_int_eq(recv_exact(c, &got, 1, 3000), 1);
+    ck_assert_int_eq(got, 'c');
+    ck_assert_int_eq(echo_round_trip(b, "b2", 2, 2000), 0);
+    char *err = child_stderr(&s.child);
+    ck_assert_ptr_nonnull(strstr(err, "thread 1: connected 127.0.0.1:"));
+    ck_assert_ptr_nonnull(strstr(err, "thread 2: connected 127.0.0.1:"));
+    ck_assert_ptr_null(strstr(err, "thread 3:"));
+    free(err);
+    close(b);
+    close(c);
+    ck_assert_int_eq(count_threads(s.child.pid), 3 + SANITIZER_THREADS);
+    stop(&s);
+}
+END_TEST
+
+/* multi_client tells a concurrent server from one that serves one client at a time:
+ * against pool_server -n 1 only one of three clients gets its echo while all hold their
+ * connections (exit 1); with -i each leaves when done and all three succeed. */
+START_TEST(multi_client_needs_a_concurrent_server)
+{
+    struct server s;
+    START(&s, "./pool_server", "-p", "0", "-q", "-n", "1");
+    struct run r;
+    run_multi_client(&r, s.port, (const char *const[]){"-n", "3", "-t", "0.5", NULL});
+    ck_assert_int_eq(r.code, 1);
+    int received = 0;
+    for (int i = 1; i <= 3; i++) {
+        char line[64];
+        snprintf(line, sizeof line, "Received b'Hello, world (%d)'", i);
+        received += count_lines(r.out, line);
+    }
+    ck_assert_int_eq(received, 1);
+    ck_assert_int_eq(count_lines(r.err, "multi_client: 1 of 3 clients got their echo"), 1);
+    ck_assert_int_eq(
+        count_lines(r.err, "multi_client: client 1: recv: no echo before the timeout") +
+            count_lines(r.err, "multi_client: client 2: recv: no echo before the timeout") +
+            count_lines(r.err, "multi_client: client 3: recv: no echo before the timeout"),
+        2);
+    run_free(&r);
+
+    run_multi_client(&r, s.port, (const char *const[]){"-n", "3", "-i", NULL});
+    ck_assert_msg(r.code == 0, "exit %d: %s", r.code, r.err);
+    ck_assert_int_eq(count_lines(r.out, "Received b'Hello, world (2)'"), 1);
+    ck_assert_str_eq(r.err, "");
+    run_free(&r);
+    stop(&s);
+}
+END_TEST
+
+/* multi_client's words replace "Hello, world"; a wrong echo (mixin_server answers
+ * something else) and a refused connection are failures, each with its line. */
+START_TEST(multi_client_words_and_failures)
+{
+    struct server s;
+    START(&s, "./threaded_server", "-p", "0", "-q");
+    struct run r;
+    run_multi_client(&r, s.port, (const char *const[]){"-n", "2", "hi", "there", NULL});
+    ck_assert_int_eq(r.code, 0);
+    ck_assert_int_eq(count_lines(r.out, "Received b'hi there (1)'"), 1);
+    ck_assert_int_eq(count_lines(r.out, "Received b'hi there (2)'"), 1);
+    run_free(&r);
+    stop(&s);
+
+    START(&s, "./mixin_server", "-p", "0", "-q");
+    run_multi_client(&r, s.port, (const char *const[]){"-n", "1", NULL});
+    ck_assert_int_eq(r.code, 1);
+    ck_assert_str_eq(r.out, "");
+    ck_assert_str_eq(r.err, "multi_client: client 1: wrong echo b'INI DATA BALASAN'\n"
+                            "multi_client: 0 of 1 clients got their echo\n");
+    run_free(&r);
+    stop(&s);
+
+    /* A bound socket that does not listen: connecting to it is refused. */
+    int closed_port = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in address = {.sin_family = AF_INET};
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof address;
+    ck_assert_int_eq(bind(closed_port, (struct sockaddr *)&address, sizeof address), 0);
+    ck_assert_int_eq(getsockname(closed_port, (struct sockaddr *)&address, &len), 0);
+    run_multi_client(&r, ntohs(address.sin_port), (const char *const[]){"-n", "2", NULL});
+    char line[128];
+    snprintf(line, sizeof line, "multi_client: client 2: connect 127.0.0.1:%d: Connection refused",
+             ntohs(address.sin_port));
+    ck_assert_int_eq(r.code, 1);
+    ck_assert_int_eq(count_lines(r.err, line), 1);
+    ck_assert_int_eq(count_lines(r.err, "multi_client: 0 of 2 clients got their echo"), 1);
+    run_free(&r);
+    close(closed_port);
+}
+END_TEST
+
+static const char *const programs[] = {"threaded_server", "forking_server", "pool_server",
+                                       "mixin_server", "multi_client"};
+
+/* -h prints the usage to stdout and exits 0; an unknown option, an extra argument and
+ * every kind of bad port give one line naming the problem, the usage line, and exit 2. */
+START_TEST(every_program_handles_bad_usage)
+{
+    for (size_t i = 0; i < sizeof programs / sizeof programs[0]; i++) {
+        char path[64];
+        struct run r;
+        snprintf(path, sizeof path, "./%s", programs[i]);
+        ck_assert_int_eq(run_program(&r, NULL, 0, 5000, (const char *const[]){path, "-h", NULL}, 0),
+                         0);
+        ck_assert_msg(r.code == 0, "%s -h: exit %d", path, r.code);
+        ck_assert_msg(strncmp(r.out, "Usage: ", 7) == 0, "%s -h printed '%s'", path, r.out);
+        run_free(&r);
+    }
+    /* Bad usage exits before anything is allocated: valgrind (one second per start) would
+     * add a minute to make memcheck and find nothing. The -h runs above had it. */
+    unsetenv("RUN_UNDER");
+    for (size_t i = 0; i < sizeof programs / sizeof programs[0]; i++) {
+        char path[64];
+        struct run r;
+        snprintf(path, sizeof path, "./%s", programs[i]);
+        bool client = strcmp(programs[i], "multi_client") == 0;
+
+        const char *const bad[][4] = {{path, "--no-such-option"},
+                                      {path, "-p", "abc"},
+                                      {path, "-p", "70000"},
+                                      {path, "-p", "-1"},
+                                      {path, "-p", ""},
+                                      {path, "-p", "+80"},
+                                      {path, "-p"},
+                                      {path, client ? "-p" : "unexpected", client ? "0" : NULL}};
+        for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+            ck_assert_int_eq(run_program(&r, NULL, 0, 5000, bad[k], 0), 0);
+            ck_assert_msg(r.code == 2, "%s %s %s: exit %d", path, bad[k][1],
+                          bad[k][2] ? bad[k][2] : "", r.code);
+            int lines = 0;
+            for (const char *p = r.err; *p; p++)
+                lines += *p == '\n';
+            ck_assert_msg(lines == 2, "%s %s: stderr '%s'", path, bad[k][1], r.err);
+            ck_assert_ptr_nonnull(strstr(r.err, "\nUsage: "));
+            ck_assert_str_eq(r.out, "");
+            run_free(&r);
+        }
+    }
+    struct run r;
+    const char *argv[] = {"./threaded_server", "-p", "abc", NULL};
+    ck_assert_int_eq(run_program(&r, NULL, 0, 5000, argv, 0), 0);
+    ck_assert_str_eq(r.err, "threaded_server: bad port 'abc': expected 0 to 65535\n"
+                            "Usage: threaded_server [-H HOST] [-p PORT] [-q] [-s STACK_KIB]"
+                            "   (default port 50007)\n");
+    run_free(&r);
+    const char *const bad_values[][4] = {
+        {"./pool_server", "-n", "0"},      {"./pool_server", "-n", "x"},
+        {"./mixin_server", "-m", "spoon"}, {"./multi_client", "-n", "0"},
+        {"./multi_client", "-t", "nan"},   {"./threaded_server", "-s", "1"}};
+    for (size_t i = 0; i < sizeof bad_values / sizeof bad_values[0]; i++) {
+        ck_assert_int_eq(run_program(&r, NULL, 0, 5000, bad_values[i], 0), 0);
+        ck_assert_msg(r.code == 2, "%s %s %s: exit %d", bad_values[i][0], bad_values[i][1],
+                      bad_values[i][2], r.code);
+        run_free(&r);
+    }
+}
+END_TEST
+
+static Suite *programs_suite(void)
+{
+    Suite *s = suite_create("04-threaded-server programs");
+    TCase *tc = tcase_create("programs");
+    tcase_set_timeout(tc, 40);
+    tcase_add_test(tc, threaded_server_logs_unless_quiet);
+    tcase_add_test(tc, threaded_server_survives_failed_pthread_create);
+    tcase_add_test(tc, threaded_server_ipv6_and_localhost);
+    tcase_add_test(tc, forking_server_reaps_a_burst_of_children);
+    tcase_add_test(tc, forking_server_parent_closes_its_copy);
+    tcase_add_test(tc, forking_server_stop_ends_its_children);
+    tcase_add_test(tc, pool_server_third_client_waits_for_a_free_thread);
+    tcase_add_test(tc, multi_client_needs_a_concurrent_server);
+    tcase_add_test(tc, multi_client_words_and_failures);
+    tcase_add_test(tc, every_program_handles_bad_usage);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    signal(SIGPIPE, SIG_IGN);
+    SRunner *runner = srunner_create(programs_suite());
+    srunner_run_all(runner, CK_NORMAL);
+    int failed = srunner_ntests_failed(runner);
+    srunner_free(runner);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
