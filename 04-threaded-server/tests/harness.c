@@ -275,6 +275,11 @@ int run_program(struct run *r, const char *input, size_t input_len, int timeout_
         close(c.in);
         c.in = -1;
     }
+    /* Non-blocking, so that one write never waits for the child to read: a blocking
+     * write of a large input deadlocks as soon as the child waits for us to read its
+     * output (echo_client - echoes what it reads). */
+    if (c.in >= 0)
+        fcntl(c.in, F_SETFL, fcntl(c.in, F_GETFL) | O_NONBLOCK);
     /* Feed stdin and drain stdout together: doing one after the other deadlocks as
      * soon as both pipes fill up. */
     while (c.out >= 0) {
