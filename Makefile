@@ -15,8 +15,12 @@ FOLDERS := 01-threads 02-tcp-echo 03-udp 04-threaded-server 05-select-server \
 # Only the folders that exist yet take part (the kit is built folder by folder).
 FOLDERS := $(wildcard $(FOLDERS))
 
-# The folders' own make runs print their "Entering directory" lines only when asked.
+# The folders' own make runs print their "Entering directory" lines only when asked, and
+# build with every core (tests still run one suite at a time: their timings stay honest).
 MAKEFLAGS += --no-print-directory
+ifeq ($(filter -j%,$(MAKEFLAGS)),)
+  MAKEFLAGS += -j$(shell nproc 2>/dev/null || sysctl -n hw.ncpu 2>/dev/null || echo 2)
+endif
 SHELL := /bin/bash
 
 # CC=... and SANITIZE=... given on the command line reach every folder by themselves:
@@ -77,30 +81,49 @@ deps:
 	exit 1
 
 # --- Running every folder ------------------------------------------------------------
-# run-all TARGET: run TARGET in every folder even when one fails, keep each folder's
-# output, and end with one line: which folders failed, and Check's totals.
+NPROC := $(shell nproc 2>/dev/null || sysctl -n hw.ncpu 2>/dev/null || echo 2)
+
+# run-all TARGET,JOBS: run TARGET in every folder, JOBS folders at a time, even when one
+# fails. A line per folder as it finishes; the whole output of a folder that failed; then
+# one summary line with Check's totals. Each folder's whole output is kept in
+# .logs/FOLDER.TARGET.log. (With a bash older than 4.3, without `wait -n`: one at a time.)
 define run-all
-	@set -o pipefail; failed=; checks=0; failures=0; log=$$(mktemp); \
+	@mkdir -p .logs; failed=; checks=0; failures=0; start=$$SECONDS; \
+	one() { \
+	  local log=.logs/$$1.$(1).log t=$$SECONDS rc; \
+	  $(MAKE) -C $$1 $(1) > $$log 2>&1; rc=$$?; echo $$rc > $$log.rc; \
+	  local n=$$(awk -F'Checks: ' 'NF > 1 { n += $$2 + 0 } END { print n + 0 }' $$log); \
+	  if [ $$rc = 0 ]; then echo "  PASS  $$1 ($$n checks, $$((SECONDS - t)) s)"; \
+	  else echo "  FAIL  $$1 ($$((SECONDS - t)) s): its output follows at the end"; fi; }; \
+	parallel=no; if [ $(2) -gt 1 ] && help wait 2>/dev/null | grep -q -- '-n'; then parallel=yes; fi; \
 	for d in $(FOLDERS); do \
-	  if $(MAKE) -C $$d $(1) 2>&1 | tee $$log; then :; else failed="$$failed $$d"; fi; \
+	  if [ $$parallel = yes ]; then \
+	    while [ "$$(jobs -rp | wc -l)" -ge $(2) ]; do wait -n; done; one $$d & \
+	  else one $$d; fi; \
+	done; wait; \
+	for d in $(FOLDERS); do log=.logs/$$d.$(1).log; \
 	  while read -r n f e; do checks=$$((checks + n)); failures=$$((failures + f + e)); \
 	  done < <(sed -n 's/.*Checks: \([0-9]*\), Failures: \([0-9]*\), Errors: \([0-9]*\).*/\1 \2 \3/p' $$log); \
-	done; rm -f $$log; \
+	  if [ "$$(cat $$log.rc)" != 0 ]; then failed="$$failed $$d"; \
+	    echo; echo "=============== $$d: make $(1) ==============="; cat $$log; fi; \
+	done; \
 	if [ -z "$$failed" ]; then \
-	  echo "make $(1): PASS: all $(words $(FOLDERS)) folders, $$checks checks, $$failures failed"; \
+	  echo "make $(1): PASS: all $(words $(FOLDERS)) folders, $$checks checks, $$failures failed ($$((SECONDS - start)) s)"; \
 	else \
 	  echo "make $(1): FAIL in$$failed ($$checks checks, $$failures failed)"; exit 1; \
 	fi
 endef
 
+# Tests mostly wait (on sockets, timers, child processes): one folder per core. valgrind
+# keeps a core busy by itself: one folder at a time.
 test: deps
-	$(call run-all,test)
+	$(call run-all,test,$(NPROC))
 
 memcheck: deps
-	$(call run-all,memcheck)
+	$(call run-all,memcheck,1)
 
 helgrind: deps
-	$(call run-all,helgrind)
+	$(call run-all,helgrind,1)
 
 demo:
 	@set -e; for d in $(FOLDERS); do \
