@@ -338,6 +338,30 @@ int count_lines(const char *text, const char *line)
     return count;
 }
 
+void fault_injection(const char *rules)
+{
+    char path[4096];
+
+    if (rules == NULL) {
+        unsetenv("LD_PRELOAD");
+        unsetenv("FAULT_INJECT");
+        return;
+    }
+    if (realpath("tests/fault_inject.so", path) == NULL) {
+        fprintf(stderr, "harness: tests/fault_inject.so: %s (not built?)\n", strerror(errno));
+        abort();
+    }
+    setenv("LD_PRELOAD", path, 1);
+    setenv("FAULT_INJECT", rules, 1);
+    /* With SANITIZE=address, gcc's shared ASan runtime insists on being loaded first;
+     * the shim is only a few interposed calls, so tell it not to mind. */
+    const char *asan = getenv("ASAN_OPTIONS");
+    char options[1024];
+    snprintf(options, sizeof options, "%s%sverify_asan_link_order=0", asan ? asan : "",
+             asan && *asan ? ":" : "");
+    setenv("ASAN_OPTIONS", options, 1);
+}
+
 /* --- Servers and sockets ------------------------------------------------------------ */
 
 int server_start(struct server *s, const char *const argv[])

@@ -79,6 +79,13 @@ void run_free(struct run *r);
 /* How many lines of TEXT are exactly LINE. */
 int count_lines(const char *text, const char *line);
 
+/* Run every program started from now on (by this test process) under the fault
+ * injection shim tests/fault_inject.so with these FAULT_INJECT rules (fault_inject.c
+ * says what they mean: short transfers, EINTR, EAGAIN, resets, on a schedule). NULL
+ * turns it off. Aborts the test when the folder has no built shim. Check runs every
+ * test case in its own process, so this never leaks into the next test case. */
+void fault_injection(const char *rules);
+
 /* --- Servers and sockets ------------------------------------------------------------ */
 
 struct server {
