@@ -26,7 +26,7 @@ SHELL := /bin/bash
 # CC=... and SANITIZE=... given on the command line reach every folder by themselves:
 # make passes command-line variables down to the folders' own make runs.
 
-.PHONY: all test memcheck helgrind demo bench clean help deps format format-check handout grade \
+.PHONY: all test memcheck helgrind demo bench fuzz clean help deps format format-check handout grade \
         check-grading
 
 all:
@@ -42,6 +42,7 @@ help:
 	@echo '  make demo         a guided tour: each folder runs its programs (needs only cc and make)'
 	@echo '  make bench        every echo server model under loadgen: table, CSV, SVG plot'
 	@echo '                    (about 2 minutes; BENCH_FLAGS="-d 5 -r 3" for longer runs)'
+	@echo '  make fuzz         run every libFuzzer harness for FUZZ_SECONDS (default 60) each (clang)'
 	@echo '  make clean        remove everything built'
 	@echo '  make deps         only install (or name) the missing test dependencies'
 	@echo '  make handout      the student kit, without solutions: handout/netprog-kit.tar.gz'
@@ -166,6 +167,18 @@ bench:
 	  'select_echo:1,10,100,1000:05-select-server/select_echo' \
 	  'async_echo -b poll:1,10,100,1000,5000:06-poll-async/async_echo -b poll' \
 	  'async_echo -b epoll:1,10,100,1000,5000:06-poll-async/async_echo -b epoll'
+
+# --- Fuzzing ---------------------------------------------------------------------------
+# Every folder with parsers has libFuzzer harnesses (tests/fuzz_*.c; clang only). make test
+# already replays their saved corpora with any compiler; this runs the fuzzers themselves,
+# FUZZ_SECONDS each, and fails if one finds a crash (saved in the folder's .fuzz/).
+FUZZ_SECONDS ?= 60
+
+fuzz:
+	@status=0; for d in $(FOLDERS); do \
+	  if grep -q '^fuzz:' $$d/Makefile; then \
+	    $(MAKE) -C $$d fuzz FUZZ_SECONDS=$(FUZZ_SECONDS) || status=1; fi; \
+	done; exit $$status
 
 # --- Style -----------------------------------------------------------------------------
 C_FILES = $(shell find $(FOLDERS) -name '*.[ch]')
