@@ -174,25 +174,27 @@ START_TEST(recurring_runs_max_runs_times_interval_apart)
 }
 END_TEST
 
-/* In a window of 0.27 s with runs every 0.05 s from t = 0, the timer runs 6 times
- * (0, 0.05, ..., 0.25); stop() then cancels the armed seventh. */
+/* In a window of 0.55 s with runs every 0.1 s from t = 0, the timer runs 6 times
+ * (0, 0.1, ..., 0.5); stop() then cancels the armed seventh. Each run arms the next
+ * when it fires, so lateness adds up (as in the lecture): on a busy machine the sixth
+ * run may fall after the window. Four is the fewest that still proves the re-arming
+ * (a timer that does not re-arm runs once); more than six would mean a run came early. */
 START_TEST(recurring_runs_expected_times_in_window)
 {
     struct record r = RECORD;
     int baseline = thread_baseline();
-    struct recurring_timer *rt = recurring_start(0, 0.05, 0, record_call, &r);
+    struct recurring_timer *rt = recurring_start(0, 0.1, 0, record_call, &r);
     ck_assert_ptr_nonnull(rt);
-    pause_ms(270);
+    pause_ms(550);
     long runs = recurring_stop(rt);
     ck_assert_int_eq(runs, r.calls);
-    /* Each run starts a little late (the delays add up, as in the lecture); on a busy
-     * machine or under valgrind much later, so there only a lower bound is fair. */
+    /* Under valgrind runs start much later still: there only a lower bound is fair. */
     if (scaled_ms(1) == 1)
-        ck_assert_msg(runs >= 5 && runs <= 6, "%ld runs in 0.27 s, expected 6", runs);
+        ck_assert_msg(runs >= 4 && runs <= 6, "%ld runs in 0.55 s, expected 6 (at least 4)", runs);
     else
         ck_assert_int_ge(runs, 1);
     ck_assert_int_le(runs, 6); /* never more: no run before its time */
-    pause_ms(150);
+    pause_ms(250);
     ck_assert_int_eq(calls(&r), runs); /* nothing runs after stop */
     ck_assert_int_eq(threads_back_to(baseline), baseline);
 }
