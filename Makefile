@@ -88,6 +88,7 @@ NPROC := $(shell nproc 2>/dev/null || sysctl -n hw.ncpu 2>/dev/null || echo 2)
 # fails. A line per folder as it finishes; the whole output of a folder that failed; then
 # one summary line with Check's totals. Each folder's whole output is kept in
 # .logs/FOLDER.TARGET.log. (With a bash older than 4.3, without `wait -n`: one at a time.)
+# JOBS=1 on the command line runs one folder at a time anyway.
 define run-all
 	@mkdir -p .logs; failed=; checks=0; failures=0; start=$$SECONDS; \
 	one() { \
@@ -96,10 +97,10 @@ define run-all
 	  local n=$$(awk -F'Checks: ' 'NF > 1 { n += $$2 + 0 } END { print n + 0 }' $$log); \
 	  if [ $$rc = 0 ]; then echo "  PASS  $$1 ($$n checks, $$((SECONDS - t)) s)"; \
 	  else echo "  FAIL  $$1 ($$((SECONDS - t)) s): its output follows at the end"; fi; }; \
-	parallel=no; if [ $(2) -gt 1 ] && help wait 2>/dev/null | grep -q -- '-n'; then parallel=yes; fi; \
+	parallel=no; if [ $(or $(JOBS),$(2)) -gt 1 ] && help wait 2>/dev/null | grep -q -- '-n'; then parallel=yes; fi; \
 	for d in $(FOLDERS); do \
 	  if [ $$parallel = yes ]; then \
-	    while [ "$$(jobs -rp | wc -l)" -ge $(2) ]; do wait -n; done; one $$d & \
+	    while [ "$$(jobs -rp | wc -l)" -ge $(or $(JOBS),$(2)) ]; do wait -n; done; one $$d & \
 	  else one $$d; fi; \
 	done; wait; \
 	for d in $(FOLDERS); do log=.logs/$$d.$(1).log; \
@@ -115,16 +116,17 @@ define run-all
 	fi
 endef
 
-# Tests mostly wait (on sockets, timers, child processes): one folder per core. valgrind
-# keeps a core busy by itself: one folder at a time.
+# One folder per core: tests mostly wait (on sockets, timers, child processes), and
+# valgrind runs a program on one core at a time. Every deadline in the tests is scaled
+# for a slow machine (CK_TIMEOUT_MULTIPLIER under valgrind).
 test: deps
 	$(call run-all,test,$(NPROC))
 
 memcheck: deps
-	$(call run-all,memcheck,1)
+	$(call run-all,memcheck,$(NPROC))
 
 helgrind: deps
-	$(call run-all,helgrind,1)
+	$(call run-all,helgrind,$(NPROC))
 
 demo:
 	@set -e; for d in $(FOLDERS); do \
