@@ -151,6 +151,53 @@ START_TEST(greet_sends_greeting_and_closes)
 }
 END_TEST
 
+/* Send LEN bytes of DATA to S (a send that fails is fine: the server may be gone),
+ * half-close, and read: the greeting and EOF, or a reset. */
+static void send_to_greet(const struct server *s, const char *data, size_t len)
+{
+    char buf[64];
+    int fd = tcp_connect(s->host, s->port);
+    ck_assert_int_ge(fd, 0);
+    send_all(fd, data, len);
+    shutdown(fd, SHUT_WR);
+    ssize_t got = recv_exact(fd, buf, sizeof buf, 10000);
+    ck_assert_msg(got == -1 || (got == 24 && memcmp(buf, "Thank you for connecting", 24) == 0),
+                  "got %zd bytes", got);
+    close(fd);
+}
+
+/* greet_server does not read requests, but clients may send anyway: binary bytes
+ * with NULs, 1 MiB with no newline. It greets them and closes, without waiting for
+ * them (the next client should not wait): what it has not read when it closes makes
+ * its kernel answer with a reset, so such a client gets the greeting and EOF, or a
+ * reset. Either way it costs only that client: a half-close at once gets the
+ * greeting and a clean EOF, and so does the next client. */
+START_TEST(greet_survives_what_clients_send)
+{
+    struct server s;
+    size_t len;
+    char binary[256];
+    for (int i = 0; i < 256; i++)
+        binary[i] = (char)i;
+    start(&s, "./greet_server", "-q");
+    for (int i = 0; i < 5; i++)
+        send_to_greet(&s, binary, sizeof binary);
+    char *reply = request(&s, "", 0, 1, &len);
+    ck_assert_str_eq(reply, "Thank you for connecting");
+    free(reply);
+
+    size_t big = 1 << 20;
+    char *data = malloc(big);
+    memset(data, 'x', big);
+    send_to_greet(&s, data, big);
+    free(data);
+    reply = request(&s, "", 0, 0, &len);
+    ck_assert_str_eq(reply, "Thank you for connecting");
+    free(reply);
+    ck_assert_int_eq(server_stop(&s), 0);
+}
+END_TEST
+
 /* greet_client prints the greeting and a newline. */
 START_TEST(greet_client_prints_greeting)
 {
@@ -251,6 +298,7 @@ static Suite *upper_greet_suite(void)
     TCase *greet = tcase_create("greet");
     tcase_set_timeout(greet, 30);
     tcase_add_test(greet, greet_sends_greeting_and_closes);
+    tcase_add_test(greet, greet_survives_what_clients_send);
     tcase_add_test(greet, greet_client_prints_greeting);
     tcase_add_test(greet, greet_client_against_misbehaving_peers);
     suite_add_tcase(s, greet);
