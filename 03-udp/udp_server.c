@@ -120,21 +120,18 @@ int main(int argc, char *argv[])
     /* udp_server_sock = socket(AF_INET, SOCK_DGRAM); udp_server_sock.bind(addr) */
     int sock = bind_udp(options.host, options.port, error, sizeof error);
     char *buffer = malloc((size_t)options.buffer_size);
+    /* Our own address, to refuse to answer datagrams forged as coming from it. */
+    struct sockaddr_storage self;
+    socklen_t self_len = sizeof self;
+    if (sock >= 0 && getsockname(sock, (struct sockaddr *)&self, &self_len) < 0) {
+        snprintf(error, sizeof error, "getsockname: %s", strerror(errno));
+        close(sock);
+        sock = -1;
+    }
     if (sock < 0 || buffer == NULL || print_listening(sock, error, sizeof error) < 0) {
         fprintf(stderr, "%s: %s\n", PROGRAM, buffer == NULL ? "out of memory" : error);
         if (sock >= 0)
             close(sock);
-        free(buffer);
-        stop_signals_remove();
-        return 1;
-    }
-
-    /* Our own address, to refuse to answer datagrams forged as coming from it. */
-    struct sockaddr_storage self;
-    socklen_t self_len = sizeof self;
-    if (getsockname(sock, (struct sockaddr *)&self, &self_len) < 0) {
-        fprintf(stderr, "%s: getsockname: %s\n", PROGRAM, strerror(errno));
-        close(sock);
         free(buffer);
         stop_signals_remove();
         return 1;
