@@ -17,9 +17,10 @@ int parse_long(const char *text, long min, long max, long *value);
  * 0 and at most one day. Returns 0 and stores it, or -1. */
 int parse_seconds(const char *text, double *value);
 
-/* Parse TEXT as a port number: digits only (no sign, no spaces), MIN to 65535. Servers
- * pass MIN 0 (port 0: the kernel picks a free port), clients 1. Returns 0 and stores
- * it, or -1 for "", "abc", "-1", "+80", " 80", "70000". */
+/* Parse TEXT as a port number: 1 to 5 digits (no sign, no spaces), MIN to 65535.
+ * Servers pass MIN 0 (port 0: the kernel picks a free port), clients 1. Returns 0 and
+ * stores it, or -1 (nothing stored) for "", "abc", "-1", "+80", " 80", "70000",
+ * "000080". */
 int parse_port(const char *text, int min, int *port);
 
 /* The options of the network programs; the caller fills in the defaults. */

@@ -129,14 +129,23 @@ static int echo_words(int sock, const char *peer, const char *message, size_t le
         }
     }
     if (status == 0) {
-        char *shown = malloc(ESCAPED_SIZE(len));
-        if (shown == NULL) {
+        /* print('Received', repr(data)), as one write of the whole line (see write_all) */
+        static const char before[] = "Received '";
+        char *line = malloc(sizeof before + ESCAPED_SIZE(len) + 1);
+        if (line == NULL) {
             fprintf(stderr, "%s: out of memory\n", PROGRAM);
             status = 1;
         } else {
-            escape_bytes(reply, len, shown);
-            printf("Received '%s'\n", shown); /* print('Received', repr(data)) */
-            free(shown);
+            memcpy(line, before, sizeof before - 1);
+            size_t n = sizeof before - 1;
+            n += escape_bytes(reply, len, line + n);
+            line[n++] = '\'';
+            line[n++] = '\n';
+            if (write_all(STDOUT_FILENO, line, n) < 0) {
+                fprintf(stderr, "%s: write stdout: %s\n", PROGRAM, strerror(errno));
+                status = 1;
+            }
+            free(line);
         }
     }
     free(reply);

@@ -66,8 +66,9 @@ static int print_greeting(int sock, const char *peer, int timeout_ms)
         }
         if (n == 0)
             break; /* the server closed: that was the whole greeting */
-        if (fwrite(buffer, 1, (size_t)n, stdout) != (size_t)n)
-            break; /* reported below by fflush */
+        /* print: each piece as it comes (write_all: no stdio buffer to lose on EINTR) */
+        if (write_all(STDOUT_FILENO, buffer, (size_t)n) < 0)
+            goto write_failed;
         total += n;
         last = buffer[n - 1];
     }
@@ -75,13 +76,12 @@ static int print_greeting(int sock, const char *peer, int timeout_ms)
         fprintf(stderr, "%s: %s closed the connection without a greeting\n", PROGRAM, peer);
         return 1;
     }
-    if (last != '\n')
-        putchar('\n');
-    if (fflush(stdout) != 0) {
-        fprintf(stderr, "%s: write stdout: %s\n", PROGRAM, strerror(errno));
-        return 1;
-    }
+    if (last != '\n' && write_all(STDOUT_FILENO, "\n", 1) < 0)
+        goto write_failed;
     return 0;
+write_failed:
+    fprintf(stderr, "%s: write stdout: %s\n", PROGRAM, strerror(errno));
+    return 1;
 }
 
 int main(int argc, char *argv[])

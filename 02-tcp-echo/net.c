@@ -104,10 +104,13 @@ int print_listening(int listener, char *error, size_t error_size)
         return -1;
     }
     format_address((struct sockaddr *)&self, text);
-    printf("listening on %s\n", text);
-    /* stdout is a pipe when a test or a script reads it: without fflush the line
-     * would wait in stdio's buffer and the reader would wait forever. */
-    if (fflush(stdout) != 0) {
+    /* Straight to the descriptor, not through printf's buffer: stdout is a pipe when a
+     * test or a script reads it, and the reader waits for this line now. (write_all
+     * also survives what stdio does not: a write interrupted by a signal, EINTR,
+     * makes glibc's stdio drop its buffer.) */
+    char line[sizeof "listening on " + ADDRESS_TEXT_SIZE];
+    int line_len = snprintf(line, sizeof line, "listening on %s\n", text);
+    if (write_all(STDOUT_FILENO, line, (size_t)line_len) < 0) {
         snprintf(error, error_size, "write stdout: %s", strerror(errno));
         return -1;
     }
@@ -177,8 +180,10 @@ static void on_stop_signal(int signal_number)
 {
     int saved_errno = errno; /* the interrupted code may be about to read errno */
     char byte = (char)signal_number;
-    ssize_t ignored = write(stop_pipe[1], &byte, 1);
-    (void)ignored;
+    /* Retried on EINTR (another signal in between): a lost byte would be a lost stop.
+     * Any other failure (EAGAIN: the pipe is full) means a byte is already there. */
+    while (write(stop_pipe[1], &byte, 1) < 0 && errno == EINTR)
+        ;
     errno = saved_errno;
 }
 
@@ -266,6 +271,25 @@ int send_all(int fd, const void *data, size_t len, int stop_fd)
             len -= (size_t)n;
         } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
             if (wait_for(fd, POLLOUT, stop_fd, -1) < 0)
+                return -1;
+        } else if (errno != EINTR) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int write_all(int fd, const void *data, size_t len)
+{
+    const char *next = data;
+
+    while (len > 0) {
+        ssize_t n = write(fd, next, len);
+        if (n >= 0) {
+            next += n;
+            len -= (size_t)n;
+        } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            if (wait_for(fd, POLLOUT, -1, -1) < 0)
                 return -1;
         } else if (errno != EINTR) {
             return -1;

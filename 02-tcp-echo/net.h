@@ -77,6 +77,12 @@ int wait_for(int fd, short events, int stop_fd, int timeout_ms);
  * a stop). Never raises SIGPIPE (MSG_NOSIGNAL). */
 int send_all(int fd, const void *data, size_t len, int stop_fd);
 
+/* write() LEN bytes of DATA to FD (standard output, a pipe, a file), looping over short
+ * writes and EINTR, and waiting with poll() when FD is non-blocking and full. Returns
+ * 0, or -1 with errno set (EPIPE: the reader went away). For output that must arrive
+ * whole: stdio's printf drops what it buffered when a write fails with EINTR. */
+int write_all(int fd, const void *data, size_t len);
+
 /* Wait for the next client and accept() it. Returns its socket and writes its address
  * into PEER, or -1 on a stop (errno ECANCELED) or on an unexpected error, which it
  * reports on stderr ("PROGRAM: accept: reason"). A client that gave up before we

@@ -70,10 +70,15 @@ static void handle_upper(const struct request *request)
     char data[1024];
     char shown[ESCAPED_SIZE(sizeof data)];
 
-    /* self.request.recv(1024): wait until something arrived (or we are stopped). */
-    if (wait_for(request->conn, POLLIN, request->stop_fd, -1) < 0)
-        return;
-    ssize_t n = recv(request->conn, data, sizeof data, 0);
+    /* self.request.recv(1024): wait until something arrived (or we are stopped). A
+     * recv interrupted by a signal (EINTR) has received nothing: it is not the one
+     * recv of the protocol, so we wait and try again, as Python's recv does (PEP 475). */
+    ssize_t n;
+    do {
+        if (wait_for(request->conn, POLLIN, request->stop_fd, -1) < 0)
+            return;
+        n = recv(request->conn, data, sizeof data, MSG_DONTWAIT);
+    } while (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK));
     if (n < 0) {
         if (!request->quiet)
             fprintf(stderr, "%s: recv: %s\n", request->client_host, strerror(errno));

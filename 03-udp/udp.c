@@ -28,6 +28,22 @@ void format_address(const struct sockaddr *address, char text[ADDRESS_TEXT_SIZE]
              port);
 }
 
+/* The port of an IPv4 or IPv6 address, in host byte order; -1 for another family. */
+static int port_of(const struct sockaddr *address)
+{
+    if (address->sa_family == AF_INET)
+        return ntohs(((const struct sockaddr_in *)address)->sin_port);
+    if (address->sa_family == AF_INET6)
+        return ntohs(((const struct sockaddr_in6 *)address)->sin6_port);
+    return -1;
+}
+
+bool reply_would_loop(const struct sockaddr *sender, const struct sockaddr *self)
+{
+    int port = port_of(sender);
+    return port < 1024 || port == port_of(self);
+}
+
 bool same_address(const struct sockaddr *a, const struct sockaddr *b)
 {
     if (a->sa_family != b->sa_family)
@@ -77,6 +93,12 @@ int resolve_udp(const char *host, int port, struct sockaddr_storage *address, so
     return 0;
 }
 
+int set_nonblocking(int fd)
+{
+    int flags = fcntl(fd, F_GETFL);
+    return flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0 ? -1 : 0;
+}
+
 int bind_udp(const char *host, int port, char *error, size_t error_size)
 {
     struct addrinfo *list = resolve(host, port, AI_PASSIVE, error, error_size);
@@ -90,6 +112,10 @@ int bind_udp(const char *host, int port, char *error, size_t error_size)
             snprintf(error, error_size, "socket: %s", strerror(errno));
         } else if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
             snprintf(error, error_size, "bind %s: %s", where, strerror(errno));
+            close(fd);
+            fd = -1;
+        } else if (set_nonblocking(fd) < 0) {
+            snprintf(error, error_size, "fcntl O_NONBLOCK: %s", strerror(errno));
             close(fd);
             fd = -1;
         }
@@ -110,9 +136,13 @@ int print_listening(int sock, char *error, size_t error_size)
         return -1;
     }
     format_address((struct sockaddr *)&self, text);
-    printf("listening on %s\n", text);
-    /* stdout is a pipe when a test or a script reads it: flush, or the line waits. */
-    if (fflush(stdout) != 0) {
+    /* Straight to the descriptor, not through printf's buffer: stdout is a pipe when a
+     * test or a script reads it, and the reader waits for this line now. (write_all
+     * also survives what stdio does not: a write interrupted by a signal, EINTR,
+     * makes glibc's stdio drop its buffer.) */
+    char line[sizeof "listening on " + ADDRESS_TEXT_SIZE];
+    int line_len = snprintf(line, sizeof line, "listening on %s\n", text);
+    if (write_all(STDOUT_FILENO, line, (size_t)line_len) < 0) {
         snprintf(error, error_size, "write stdout: %s", strerror(errno));
         return -1;
     }
@@ -129,8 +159,10 @@ static void on_stop_signal(int signal_number)
 {
     int saved_errno = errno; /* the interrupted code may be about to read errno */
     char byte = (char)signal_number;
-    ssize_t ignored = write(stop_pipe[1], &byte, 1);
-    (void)ignored;
+    /* Retried on EINTR (another signal in between): a lost byte would be a lost stop.
+     * Any other failure (EAGAIN: the pipe is full) means a byte is already there. */
+    while (write(stop_pipe[1], &byte, 1) < 0 && errno == EINTR)
+        ;
     errno = saved_errno;
 }
 
@@ -203,4 +235,50 @@ int wait_for(int fd, short events, int stop_fd, int timeout_ms)
         }
         return n > 0 ? 1 : 0;
     }
+}
+
+/* --- Sending ---------------------------------------------------------------------------- */
+
+int udp_send(int sock, const void *data, size_t len, const struct sockaddr *to, socklen_t to_len,
+             int stop_fd, int wait_ms)
+{
+    long long deadline = monotonic_ms() + wait_ms;
+
+    for (;;) {
+        if (sendto(sock, data, len, 0, to, to_len) >= 0)
+            return 0; /* a datagram goes whole or not at all: no short sends */
+        if (errno == EINTR)
+            continue;
+        if (errno != EAGAIN && errno != EWOULDBLOCK)
+            return -1;
+        long long left = deadline - monotonic_ms();
+        if (left <= 0)
+            return -1; /* still no room: errno is EAGAIN */
+        int ready = wait_for(sock, POLLOUT, stop_fd, (int)left);
+        if (ready < 0)
+            return -1; /* a stop (ECANCELED) or a poll error */
+        if (ready == 0) {
+            errno = EAGAIN;
+            return -1;
+        }
+    }
+}
+
+int write_all(int fd, const void *data, size_t len)
+{
+    const char *next = data;
+
+    while (len > 0) {
+        ssize_t n = write(fd, next, len);
+        if (n >= 0) {
+            next += n;
+            len -= (size_t)n;
+        } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            if (wait_for(fd, POLLOUT, -1, -1) < 0)
+                return -1;
+        } else if (errno != EINTR) {
+            return -1;
+        }
+    }
+    return 0;
 }

@@ -44,6 +44,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,9 +79,9 @@ static ssize_t await_reply(const struct server *server, char *reply, size_t size
             return -1;
         struct sockaddr_storage from;
         socklen_t from_len = sizeof from;
-        ssize_t n = ready < 0 ? -1
-                              : recvfrom(server->sock, reply, size, MSG_DONTWAIT,
-                                         (struct sockaddr *)&from, &from_len);
+        ssize_t n =
+            ready < 0 ? -1
+                      : recvfrom(server->sock, reply, size, 0, (struct sockaddr *)&from, &from_len);
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
             continue;
         if (n < 0) {
@@ -103,13 +104,14 @@ static ssize_t await_reply(const struct server *server, char *reply, size_t size
  * reply. Returns the exit status. */
 static int ask(const struct server *server, const char *message, size_t len)
 {
-    static char reply[65536], shown[ESCAPED_SIZE(sizeof reply)];
+    static const char before[] = "Received '";
+    static char reply[65536], line[sizeof before + ESCAPED_SIZE(sizeof reply) + 1];
 
     for (long attempt = 1; attempt <= server->tries; attempt++) {
         /* sendto(data, (HOST, PORT)): the whole datagram, or an error such as
          * "Message too long" (more than 65507 bytes over IPv4). */
-        if (sendto(server->sock, message, len, 0, (struct sockaddr *)&server->address,
-                   server->len) < 0) {
+        if (udp_send(server->sock, message, len, (struct sockaddr *)&server->address, server->len,
+                     -1, server->timeout_ms) < 0) {
             fprintf(stderr, "%s: sendto %s: %s\n", PROGRAM, server->text, strerror(errno));
             return 1;
         }
@@ -117,9 +119,17 @@ static int ask(const struct server *server, const char *message, size_t len)
         if (n == -2)
             return 1;
         if (n >= 0) {
-            escape_bytes(reply, (size_t)n, shown);
-            printf("Received '%s'\n", shown);
-            fflush(stdout); /* one line per reply, as it comes, even into a pipe */
+            /* One line per reply, as it comes, even into a pipe: written at once, whole
+             * (write_all: no stdio buffer to lose when a write is interrupted). */
+            memcpy(line, before, sizeof before - 1);
+            size_t end = sizeof before - 1;
+            end += escape_bytes(reply, (size_t)n, line + end);
+            line[end++] = '\'';
+            line[end++] = '\n';
+            if (write_all(STDOUT_FILENO, line, end) < 0) {
+                fprintf(stderr, "%s: write stdout: %s\n", PROGRAM, strerror(errno));
+                return 1;
+            }
             return 0;
         }
         if (attempt < server->tries)
@@ -133,21 +143,35 @@ static int ask(const struct server *server, const char *message, size_t len)
 /* `-`: one datagram per line of standard input. Returns the exit status. */
 static int ask_each_line(const struct server *server)
 {
-    char *line = NULL;
-    size_t capacity = 0;
-    ssize_t len;
+    static char chunk[65536];
+    struct line_buffer lines = LINE_BUFFER_INIT;
+    bool at_end = false;
     int status = 0;
 
-    while (status == 0 && (len = getline(&line, &capacity, stdin)) >= 0) {
-        if (len > 0 && line[len - 1] == '\n')
-            len--;
-        status = ask(server, line, (size_t)len);
+    while (status == 0) {
+        const char *line;
+        size_t len;
+        if (line_buffer_next(&lines, at_end, &line, &len)) {
+            status = ask(server, line, len);
+            continue;
+        }
+        if (at_end)
+            break;
+        /* read() gives what has arrived: part of a line, or several lines */
+        ssize_t n = read(STDIN_FILENO, chunk, sizeof chunk);
+        if (n > 0 && line_buffer_add(&lines, chunk, (size_t)n) < 0) {
+            fprintf(stderr, "%s: out of memory\n", PROGRAM);
+            status = 1;
+        } else if (n == 0) {
+            at_end = true;
+        } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            wait_for(STDIN_FILENO, POLLIN, -1, -1); /* a non-blocking stdin */
+        } else if (n < 0 && errno != EINTR) {
+            fprintf(stderr, "%s: read stdin: %s\n", PROGRAM, strerror(errno));
+            status = 1;
+        }
     }
-    if (status == 0 && ferror(stdin)) {
-        fprintf(stderr, "%s: read stdin: %s\n", PROGRAM, strerror(errno));
-        status = 1;
-    }
-    free(line);
+    line_buffer_free(&lines);
     return status;
 }
 
@@ -184,8 +208,12 @@ int main(int argc, char *argv[])
     }
     format_address((struct sockaddr *)&server.address, server.text);
     server.sock = socket(server.address.ss_family, SOCK_DGRAM, 0);
-    if (server.sock < 0) {
+    /* Non-blocking: poll() says when to read, and a full send buffer is waited for
+     * with a deadline (udp_send), never inside a sendto() that no timeout can end. */
+    if (server.sock < 0 || set_nonblocking(server.sock) < 0) {
         fprintf(stderr, "%s: socket: %s\n", PROGRAM, strerror(errno));
+        if (server.sock >= 0)
+            close(server.sock);
         free(message);
         return 1;
     }

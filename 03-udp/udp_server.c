@@ -22,7 +22,7 @@
  * sender unchanged (-u: upper-cased), as an echo server; the lecture's server only
  * printed.
  *
- * Two corners the lecture's `recvfrom(buf)` hides:
+ * Three corners the lecture's `recvfrom(buf)` hides:
  * - A datagram bigger than the buffer is cut to fit, and the rest is thrown away,
  *   silently. We use recvmsg(), which sets MSG_TRUNC when that happened (and, on
  *   Linux, asked with MSG_TRUNC, tells the real size), and report it instead of echoing
@@ -31,6 +31,11 @@
  * - An empty datagram (0 bytes) is a datagram like any other. The lecture's
  *   `if not data: break` makes it a stop command that anyone can send; here it is
  *   echoed (empty), and the server stops on SIGINT/SIGTERM only.
+ * - The sender's address is whatever the datagram says, and anyone with a raw socket
+ *   can write any address there ("spoofing"). Answering it blindly makes a loop: a
+ *   datagram forged as coming from our own port gets a reply from us to us, forever.
+ *   The server does not answer its own port, nor ports below 1024 (system services
+ *   such as echo and chargen would loop with it): see reply_would_loop in udp.h.
  *
  * Usage: udp_server [-H HOST] [-p PORT] [-b BYTES] [-u] [-q]   (default 127.0.0.1:20000)
  *
@@ -59,6 +64,9 @@
 /* The log shows at most this many bytes of a datagram (then "..."): a 64 KiB line
  * would hide everything else. */
 #define SHOWN_BYTES 200
+
+/* How long a reply may wait for room in a full send buffer before it is dropped. */
+#define SEND_WAIT_MS 50
 
 /* On Linux, recvmsg() with MSG_TRUNC returns the datagram's real length even when the
  * buffer was smaller. Elsewhere only the MSG_TRUNC flag in msg_flags says it happened. */
@@ -112,6 +120,14 @@ int main(int argc, char *argv[])
     /* udp_server_sock = socket(AF_INET, SOCK_DGRAM); udp_server_sock.bind(addr) */
     int sock = bind_udp(options.host, options.port, error, sizeof error);
     char *buffer = malloc((size_t)options.buffer_size);
+    /* Our own address, to refuse to answer datagrams forged as coming from it. */
+    struct sockaddr_storage self;
+    socklen_t self_len = sizeof self;
+    if (sock >= 0 && getsockname(sock, (struct sockaddr *)&self, &self_len) < 0) {
+        snprintf(error, sizeof error, "getsockname: %s", strerror(errno));
+        close(sock);
+        sock = -1;
+    }
     if (sock < 0 || buffer == NULL || print_listening(sock, error, sizeof error) < 0) {
         fprintf(stderr, "%s: %s\n", PROGRAM, buffer == NULL ? "out of memory" : error);
         if (sock >= 0)
@@ -136,7 +152,7 @@ int main(int argc, char *argv[])
         struct iovec part = {.iov_base = buffer, .iov_len = (size_t)options.buffer_size};
         struct msghdr message = {
             .msg_name = &sender, .msg_namelen = sizeof sender, .msg_iov = &part, .msg_iovlen = 1};
-        ssize_t size = recvmsg(sock, &message, MSG_DONTWAIT | REAL_LENGTH);
+        ssize_t size = recvmsg(sock, &message, REAL_LENGTH); /* (a non-blocking socket) */
         if (size < 0) {
             int error_number = errno;
             if (error_number == EAGAIN || error_number == EWOULDBLOCK || error_number == EINTR)
@@ -155,15 +171,25 @@ int main(int argc, char *argv[])
             log_datagram(from, buffer, kept, (size_t)size, truncated, options.buffer_size);
         if (truncated)
             continue; /* the rest is lost: an echo would be a lie */
+        if (reply_would_loop((struct sockaddr *)&sender, (struct sockaddr *)&self)) {
+            if (!options.quiet) /* (a forged source: see reply_would_loop in udp.h) */
+                fprintf(stderr, "%s: not answering %s: a reply there could loop forever\n", PROGRAM,
+                        from);
+            continue;
+        }
         if (options.upper)
             upper_ascii(buffer, kept);
         /* sendto(data, addr): one datagram back, to whoever sent this one. It is sent
-         * whole or not at all; a failure (or a full send buffer: MSG_DONTWAIT, we never
-         * block for one client) costs only this reply, as a lost datagram would. */
-        if (sendto(sock, buffer, kept, MSG_DONTWAIT, (struct sockaddr *)&sender,
-                   message.msg_namelen) < 0 &&
-            !options.quiet)
-            fprintf(stderr, "%s: sendto %s: %s\n", PROGRAM, from, strerror(errno));
+         * whole or not at all. A full send buffer is waited for SEND_WAIT_MS at most
+         * (one client must not hold up the others), then this reply is lost, as a
+         * datagram on the network can be: the client's retry is its remedy. */
+        if (udp_send(sock, buffer, kept, (struct sockaddr *)&sender, message.msg_namelen, stop_fd,
+                     SEND_WAIT_MS) < 0) {
+            if (errno == ECANCELED)
+                break; /* a stop signal while we waited */
+            if (!options.quiet)
+                fprintf(stderr, "%s: sendto %s: %s\n", PROGRAM, from, strerror(errno));
+        }
     }
     close(sock);
     free(buffer);

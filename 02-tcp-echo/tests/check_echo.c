@@ -1,5 +1,6 @@
 /* check_echo.c -- echo_server over real sockets, and echo_client against it and
- * against a test peer that misbehaves. */
+ * against a test peer that misbehaves; then every test again with the programs under
+ * the fault injection shim: short sends, receives, reads and writes, and EINTR. */
 #include "harness.h"
 #include "harness_extra.h"
 
@@ -484,34 +485,64 @@ START_TEST(client_connection_refused)
 }
 END_TEST
 
+/* The fault-injection reruns: every test of a tcase again, with the programs it starts
+ * under SHORT_AND_EINTR (see harness_extra.h). A checked fixture runs in each test's own
+ * process, before the test. */
+static void short_io_and_eintr(void)
+{
+    fault_injection(SHORT_AND_EINTR);
+}
+
+static void add_server_tests(TCase *tc)
+{
+    tcase_add_test(tc, echo_one_byte);
+    tcase_add_test(tc, echo_one_mebibyte);
+    tcase_add_test(tc, echo_all_byte_values);
+    tcase_add_test(tc, echo_partial_and_coalesced);
+    tcase_add_test(tc, echo_two_clients_one_after_the_other);
+    tcase_add_test(tc, echo_second_client_waits_for_the_first);
+    tcase_add_test(tc, echo_reset_mid_message_then_next_client);
+    tcase_add_test(tc, echo_half_close);
+    tcase_add_test(tc, echo_stops_on_sigterm_and_sigint);
+    tcase_add_test(tc, echo_over_ipv6);
+}
+
+static void add_client_tests(TCase *tc)
+{
+    tcase_add_test(tc, client_prints_received_text);
+    tcase_add_test(tc, client_streams_16_mib_file);
+    tcase_add_test(tc, client_streams_through_pipes);
+    tcase_add_test(tc, client_waits_for_the_whole_echo);
+    tcase_add_test(tc, client_against_peer_closing_early);
+    tcase_add_test(tc, client_against_peer_resetting_or_silent);
+    tcase_add_test(tc, client_half_closes_then_reads_the_rest);
+    tcase_add_test(tc, client_connection_refused);
+}
+
 static Suite *echo_suite(void)
 {
     Suite *s = suite_create("02-tcp-echo echo_server and echo_client");
     TCase *server = tcase_create("echo_server");
     tcase_set_timeout(server, 30);
-    tcase_add_test(server, echo_one_byte);
-    tcase_add_test(server, echo_one_mebibyte);
-    tcase_add_test(server, echo_all_byte_values);
-    tcase_add_test(server, echo_partial_and_coalesced);
-    tcase_add_test(server, echo_two_clients_one_after_the_other);
-    tcase_add_test(server, echo_second_client_waits_for_the_first);
-    tcase_add_test(server, echo_reset_mid_message_then_next_client);
-    tcase_add_test(server, echo_half_close);
-    tcase_add_test(server, echo_stops_on_sigterm_and_sigint);
-    tcase_add_test(server, echo_over_ipv6);
+    add_server_tests(server);
     suite_add_tcase(s, server);
 
     TCase *client = tcase_create("echo_client");
     tcase_set_timeout(client, 60);
-    tcase_add_test(client, client_prints_received_text);
-    tcase_add_test(client, client_streams_16_mib_file);
-    tcase_add_test(client, client_streams_through_pipes);
-    tcase_add_test(client, client_waits_for_the_whole_echo);
-    tcase_add_test(client, client_against_peer_closing_early);
-    tcase_add_test(client, client_against_peer_resetting_or_silent);
-    tcase_add_test(client, client_half_closes_then_reads_the_rest);
-    tcase_add_test(client, client_connection_refused);
+    add_client_tests(client);
     suite_add_tcase(s, client);
+
+    TCase *server_faults = tcase_create("echo_server under short I/O and EINTR");
+    tcase_set_timeout(server_faults, 30);
+    tcase_add_checked_fixture(server_faults, short_io_and_eintr, NULL);
+    add_server_tests(server_faults);
+    suite_add_tcase(s, server_faults);
+
+    TCase *client_faults = tcase_create("echo_client under short I/O and EINTR");
+    tcase_set_timeout(client_faults, 60);
+    tcase_add_checked_fixture(client_faults, short_io_and_eintr, NULL);
+    add_client_tests(client_faults);
+    suite_add_tcase(s, client_faults);
     return s;
 }
 

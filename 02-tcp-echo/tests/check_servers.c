@@ -227,6 +227,41 @@ START_TEST(emfile_on_accept_waits_without_spinning)
 }
 END_TEST
 
+/* 200 clients connect and send nothing. These servers are iterative (one client at a
+ * time, by design): echo_server and upper_server wait for the first idle one's data,
+ * so a normal client cannot be served while they stay; once they close, the server
+ * works through their 200 connections and serves the normal client within a second,
+ * with its fds back where they were. greet_server never waits for a client's data:
+ * it serves the normal client within a second while all 200 are still connected. */
+START_TEST(two_hundred_idle_connections)
+{
+    const struct server_kind *kind = &kinds[_i];
+    struct server s;
+    int idle[200];
+    start(&s, kind);
+    int fds = count_open_fds(s.child.pid);
+    for (int i = 0; i < 200; i++) {
+        idle[i] = tcp_connect(s.host, s.port);
+        ck_assert_msg(idle[i] >= 0, "idle connection %d failed", i);
+    }
+    if (kind->holds_idle_client) {
+        /* it has accepted the first and waits for its data; the rest wait in the queue */
+        ck_assert_int_eq(wait_fd_count(s.child.pid, fds + 1, 5000), fds + 1);
+        for (int i = 0; i < 200; i++)
+            close(idle[i]);
+    }
+    long long start_ms = monotonic_ms();
+    assert_new_client_served(&s, kind);
+    long long took = monotonic_ms() - start_ms;
+    ck_assert_msg(took < scaled_ms(1000), "%s took %lld ms", kind->name, took);
+    if (!kind->holds_idle_client)
+        for (int i = 0; i < 200; i++)
+            close(idle[i]);
+    ck_assert_int_eq(wait_fd_count(s.child.pid, fds, 5000), fds);
+    ck_assert_int_eq(server_stop(&s), 0);
+}
+END_TEST
+
 static Suite *servers_suite(void)
 {
     Suite *s = suite_create("02-tcp-echo robustness of every server");
@@ -239,6 +274,7 @@ static Suite *servers_suite(void)
     tcase_add_loop_test(tc, reset_mid_message_costs_only_that_client, 0, n);
     tcase_add_loop_test(tc, client_that_never_reads_costs_no_memory, 0, n);
     tcase_add_loop_test(tc, emfile_on_accept_waits_without_spinning, 0, n);
+    tcase_add_loop_test(tc, two_hundred_idle_connections, 0, n);
     suite_add_tcase(s, tc);
     return s;
 }

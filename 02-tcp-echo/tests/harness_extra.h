@@ -17,6 +17,11 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+/* The fault injection rules the suites rerun their tests under (fault_injection() in
+ * harness.h, the shim tests/fault_inject.c): every send, recv, read and write short,
+ * and every third call of those and of accept interrupted (EINTR). */
+#define SHORT_AND_EINTR "io:short;io+accept:eintr@every=3"
+
 /* A TCP listener on 127.0.0.1, port chosen by the kernel (stored in *PORT). -1 on error. */
 int test_listener(int *port);
 /* accept() one connection within TIMEOUT_MS. Returns it, or -1. */

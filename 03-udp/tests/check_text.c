@@ -1,5 +1,5 @@
-/* check_text.c -- the pure functions of text.c (escaping, upper, join), udp.c
- * (same_address) and cli.c (ports, seconds), called directly. */
+/* check_text.c -- the pure functions of text.c (escaping, upper, join, lines), udp.c
+ * (same_address, reply_would_loop) and cli.c (ports, seconds), called directly. */
 #include "../cli.h"
 #include "../text.h"
 #include "../udp.h"
@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <check.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -82,7 +83,7 @@ START_TEST(join_words_with_spaces)
 }
 END_TEST
 
-/* Ports are digits only, within range; servers may ask for 0, clients not. */
+/* Ports are 1 to 5 digits, within range; servers may ask for 0, clients not. */
 START_TEST(parse_port_is_strict)
 {
     int port = -7;
@@ -92,17 +93,11 @@ START_TEST(parse_port_is_strict)
     ck_assert_int_eq(port, 0);
     ck_assert_int_eq(parse_port("65535", 1, &port), 0);
     ck_assert_int_eq(port, 65535);
-    const char *bad[] = {"",
-                         "abc",
-                         "70000",
-                         "65536",
-                         "-1",
-                         "+80",
-                         " 80",
-                         "80 ",
-                         "8o",
-                         "1e3",
-                         "99999999999999999999"};
+    ck_assert_int_eq(parse_port("00080", 1, &port), 0); /* 5 digits: still a port */
+    ck_assert_int_eq(port, 80);
+    const char *bad[] = {"",    "000080", /* 6 digits: found by tests/fuzz_port */
+                         "abc", "70000",  "65536", "-1",  "+80",
+                         " 80", "80 ",    "8o",    "1e3", "99999999999999999999"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         port = -7;
         ck_assert_msg(parse_port(bad[i], 0, &port) == -1, "'%s' accepted", bad[i]);
@@ -152,6 +147,82 @@ START_TEST(same_address_compares_endpoints)
 }
 END_TEST
 
+/* reply_would_loop: no answer to our own port (from any address, any family), nor to
+ * a port below 1024; every other sender is answered. */
+START_TEST(reply_would_loop_refuses_own_and_system_ports)
+{
+    struct sockaddr_in self = {.sin_family = AF_INET, .sin_port = htons(20000)}, sender = self;
+    self.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    sender.sin_addr.s_addr = htonl(0x0a000001); /* 10.0.0.1: another host, our port */
+    ck_assert(reply_would_loop((struct sockaddr *)&sender, (struct sockaddr *)&self));
+    const int ports[] = {0, 7, 19, 1023};
+    for (int i = 0; i < 4; i++) {
+        sender.sin_port = htons((uint16_t)ports[i]);
+        ck_assert_msg(reply_would_loop((struct sockaddr *)&sender, (struct sockaddr *)&self),
+                      "port %d answered", ports[i]);
+    }
+    const int fine[] = {1024, 19999, 20001, 54321, 65535};
+    for (int i = 0; i < 5; i++) {
+        sender.sin_port = htons((uint16_t)fine[i]);
+        ck_assert_msg(!reply_would_loop((struct sockaddr *)&sender, (struct sockaddr *)&self),
+                      "port %d not answered", fine[i]);
+    }
+    struct sockaddr_in6 sender6 = {.sin6_family = AF_INET6, .sin6_port = htons(20000)};
+    ck_assert(reply_would_loop((struct sockaddr *)&sender6, (struct sockaddr *)&self));
+    sender6.sin6_port = htons(40000);
+    ck_assert(!reply_would_loop((struct sockaddr *)&sender6, (struct sockaddr *)&self));
+}
+END_TEST
+
+/* Feed TEXT to a line buffer in pieces of PIECE bytes and return the lines it gives,
+ * each followed by '|', in OUT. */
+static void cut_lines(const char *text, size_t piece, char *out)
+{
+    struct line_buffer lines = LINE_BUFFER_INIT;
+    size_t len = strlen(text), at = 0;
+    const char *line;
+    size_t line_len;
+    out[0] = '\0';
+    for (bool at_end = false;;) {
+        while (line_buffer_next(&lines, at_end, &line, &line_len)) {
+            strncat(out, line, line_len);
+            strcat(out, "|");
+        }
+        if (at_end)
+            break;
+        size_t n = len - at < piece ? len - at : piece;
+        ck_assert_int_eq(line_buffer_add(&lines, text + at, n), 0);
+        at += n;
+        at_end = at == len;
+    }
+    line_buffer_free(&lines);
+}
+
+/* The line buffer gives getline's lines, however the input is cut: a last line
+ * without its newline counts, an empty rest does not; a line of 10000 bytes that
+ * comes 1 byte at a time is one line. */
+START_TEST(line_buffer_cuts_like_getline)
+{
+    char out[12000];
+    for (size_t piece = 1; piece <= 8; piece++) {
+        cut_lines("one\n\ntab\there\nlast", piece, out);
+        ck_assert_str_eq(out, "one||tab\there|last|");
+        cut_lines("a\nb\n", piece, out);
+        ck_assert_str_eq(out, "a|b|");
+        cut_lines("", piece, out);
+        ck_assert_str_eq(out, "");
+        cut_lines("\n", piece, out);
+        ck_assert_str_eq(out, "|");
+    }
+    static char long_line[10002];
+    memset(long_line, 'y', 10000);
+    long_line[10000] = '\n';
+    cut_lines(long_line, 1, out);
+    ck_assert_uint_eq(strlen(out), 10001);
+    ck_assert_int_eq(out[10000], '|');
+}
+END_TEST
+
 static Suite *text_suite(void)
 {
     Suite *s = suite_create("03-udp text, addresses and cli");
@@ -165,6 +236,8 @@ static Suite *text_suite(void)
     tcase_add_test(tc, parse_port_is_strict);
     tcase_add_test(tc, parse_seconds_and_long);
     tcase_add_test(tc, same_address_compares_endpoints);
+    tcase_add_test(tc, reply_would_loop_refuses_own_and_system_ports);
+    tcase_add_test(tc, line_buffer_cuts_like_getline);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -6,8 +6,10 @@
 
 #include <arpa/inet.h>
 #include <check.h>
+#include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -265,6 +267,92 @@ START_TEST(server_over_ipv6)
 }
 END_TEST
 
+/* --- Forged sources ------------------------------------------------------------------ */
+
+/* Send a datagram to the server S that says it comes from 127.0.0.1:FROM_PORT. Returns
+ * false (after a note) where raw sockets are not allowed (no CAP_NET_RAW): the rule
+ * itself is then still checked by check_text's reply_would_loop test. */
+static bool spoof(const struct server *s, int from_port, const void *data, size_t len)
+{
+    struct sockaddr_in from = loopback(from_port), to = loopback(s->port);
+    if (send_spoofed(&from, &to, data, len) == 0)
+        return true;
+    ck_assert_msg(errno == EPERM || errno == EACCES, "raw socket: %s", strerror(errno));
+    fprintf(stderr, "check_udp: no raw sockets here (not root): forged sources not sent\n");
+    return false;
+}
+
+/* How many lines of TEXT contain NEEDLE. */
+static int count_containing(const char *text, const char *needle)
+{
+    int n = 0;
+    for (const char *at = text; (at = strstr(at, needle)) != NULL; at++)
+        n++;
+    return n;
+}
+
+/* A datagram forged as coming from the server's own port: answering it would send
+ * the echo to the server itself, which would answer that, forever. It is logged once
+ * and not answered (one "received" line after a pause, not thousands), and the server
+ * goes on serving. The same for ports 7 (echo) and 19 (chargen), where system services
+ * would play the other end of the loop. */
+START_TEST(server_does_not_answer_into_a_loop)
+{
+    struct server s;
+    int port, fd = udp_socket(&port);
+    char note[128];
+    start(&s, NULL, NULL);
+    const int ports[] = {s.port, 7, 19};
+    for (int i = 0; i < 3; i++) {
+        if (!spoof(&s, ports[i], "ping", 4))
+            break;
+        assert_echo(fd, &s, "still here", 10); /* the forged one was handled before this */
+        snprintf(note, sizeof note,
+                 "udp_server: not answering 127.0.0.1:%d: a reply there could loop forever\n",
+                 ports[i]);
+        char *err = child_stderr(&s.child);
+        ck_assert_msg(strstr(err, note) != NULL, "no '%s' in:\n%.1000s", note, err);
+        free(err);
+    }
+    poll(NULL, 0, 200); /* a loop would fill its log meanwhile */
+    char *err = child_stderr(&s.child);
+    ck_assert_int_le(count_containing(err, "received 4 bytes from 127.0.0.1:"), 3);
+    ck_assert_int_le(count_containing(err, "not answering"), 3);
+    free(err);
+    ck_assert_int_eq(server_stop(&s), 0);
+    close(fd);
+}
+END_TEST
+
+/* A datagram forged as coming from a victim's address is answered to the victim: that
+ * is UDP reflection, and why real UDP protocols check who asks (a cookie, a
+ * handshake). At least there is no amplification: the victim gets exactly the bytes
+ * sent, 1000 or the largest datagram, 65507, once; the forger gets nothing. */
+START_TEST(server_reflects_forged_source_without_amplification)
+{
+    static char data[65507], back[70000];
+    struct server s;
+    struct sockaddr_in from;
+    int victim_port, victim = udp_socket(&victim_port), forger_port,
+                     forger = udp_socket(&forger_port);
+    fill_random(data, sizeof data, 9);
+    start(&s, "-q", NULL);
+    const size_t sizes[] = {1000, sizeof data};
+    for (int i = 0; i < 2; i++) {
+        if (!spoof(&s, victim_port, data, sizes[i]))
+            break;
+        ck_assert_int_eq(recv_datagram(victim, back, sizeof back, 5000, &from), (ssize_t)sizes[i]);
+        ck_assert_int_eq(memcmp(back, data, sizes[i]), 0);
+        ck_assert_int_eq(ntohs(from.sin_port), s.port);
+    }
+    ck_assert_int_eq(recv_datagram(victim, back, sizeof back, 100, NULL), -1); /* once each */
+    ck_assert_int_eq(recv_datagram(forger, back, sizeof back, 0, NULL), -1);
+    ck_assert_int_eq(server_stop(&s), 0);
+    close(victim);
+    close(forger);
+}
+END_TEST
+
 /* --- udp_client ------------------------------------------------------------------- */
 
 /* Start udp_client -p PORT ARGS... with a pipe on its stdin. */
@@ -464,6 +552,8 @@ static Suite *udp_suite(void)
     tcase_add_test(server, server_stops_on_signals);
     tcase_add_test(server, server_address_in_use);
     tcase_add_test(server, server_over_ipv6);
+    tcase_add_test(server, server_does_not_answer_into_a_loop);
+    tcase_add_test(server, server_reflects_forged_source_without_amplification);
     suite_add_tcase(s, server);
 
     TCase *client = tcase_create("udp_client");

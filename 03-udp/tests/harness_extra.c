@@ -78,6 +78,40 @@ ssize_t recv_datagram(int fd, void *buf, size_t size, int timeout_ms, struct soc
     }
 }
 
+int send_spoofed(const struct sockaddr_in *from, const struct sockaddr_in *to, const void *data,
+                 size_t len)
+{
+    static unsigned char packet[65535];
+    size_t total = 20 + 8 + len;
+    if (total > sizeof packet) {
+        errno = EMSGSIZE;
+        return -1;
+    }
+    /* IPPROTO_RAW: we write the IP header too (IP_HDRINCL); the kernel fills in its
+     * checksum, total length and id. The UDP checksum 0 means "none" over IPv4. */
+    int fd = socket(AF_INET, SOCK_RAW, IPPROTO_RAW);
+    if (fd < 0)
+        return -1;
+    memset(packet, 0, 28);
+    packet[0] = 0x45; /* IPv4, a header of 5 words */
+    packet[2] = (unsigned char)(total >> 8);
+    packet[3] = (unsigned char)total;
+    packet[8] = 64;          /* time to live */
+    packet[9] = IPPROTO_UDP; /* what follows */
+    memcpy(packet + 12, &from->sin_addr, 4);
+    memcpy(packet + 16, &to->sin_addr, 4);
+    memcpy(packet + 20, &from->sin_port, 2);
+    memcpy(packet + 22, &to->sin_port, 2);
+    packet[24] = (unsigned char)((8 + len) >> 8);
+    packet[25] = (unsigned char)(8 + len);
+    memcpy(packet + 28, data, len);
+    ssize_t n = sendto(fd, packet, total, 0, (const struct sockaddr *)to, sizeof *to);
+    int saved_errno = errno;
+    close(fd);
+    errno = saved_errno;
+    return n == (ssize_t)total ? 0 : -1;
+}
+
 void fill_random(void *buf, size_t len, unsigned seed)
 {
     unsigned char *bytes = buf;

@@ -3,7 +3,8 @@
  * harness.[ch] are the kit's shared test harness, copied verbatim from 01-threads;
  * everything this folder adds lives here instead, so the copy stays identical:
  * UDP sockets for a test that plays the server (or a stranger), receiving a datagram
- * with a deadline, and reading a program's stdout pipe to its end.
+ * with a deadline, forging a datagram's source address (a raw socket), and reading a
+ * program's stdout pipe to its end.
  * Every wait has a deadline scaled by CK_TIMEOUT_MULTIPLIER, like harness.c's.
  */
 #ifndef HARNESS_EXTRA_H
@@ -25,6 +26,12 @@ int send_datagram(int fd, const void *data, size_t len, int port);
 /* Receive one datagram within TIMEOUT_MS: returns its size (0 is a datagram too) with
  * the sender in *FROM (may be NULL), or -1 on timeout or error. */
 ssize_t recv_datagram(int fd, void *buf, size_t size, int timeout_ms, struct sockaddr_in *from);
+
+/* Send LEN bytes (at most 65507) as one UDP datagram to TO that says it comes from
+ * FROM, whatever that is: a raw socket writes the IP and UDP headers itself ("spoofing").
+ * Needs CAP_NET_RAW (root): returns 0, or -1 with errno (EPERM without it). */
+int send_spoofed(const struct sockaddr_in *from, const struct sockaddr_in *to, const void *data,
+                 size_t len);
 
 /* Fill BUF with LEN bytes from a fixed pseudo-random sequence (same SEED, same bytes). */
 void fill_random(void *buf, size_t len, unsigned seed);
