@@ -11,9 +11,9 @@
  * *VALUE, or -1 (nothing stored) on anything else: "", "12x", "-", overflow. */
 int parse_long(const char *text, long min, long max, long *value);
 
-/* Parse TEXT as a TCP port: digits only (no sign, no spaces), MIN..65535. Servers
- * pass MIN 0 (port 0: the kernel picks a free one), clients MIN 1. Returns 0 and
- * stores it, or -1 for "", "abc", "-1", "+5", "70000". */
+/* Parse TEXT as a TCP port: 1 to 5 digits only (no sign, no spaces), MIN..65535.
+ * Servers pass MIN 0 (port 0: the kernel picks a free one), clients MIN 1. Returns 0
+ * and stores it, or -1 for "", "abc", "-1", "+5", "70000", "000080". */
 int parse_port(const char *text, long min, long *port);
 
 /* Parse TEXT as a number of seconds: a decimal such as "2", "0.05" or "1e-3", at least

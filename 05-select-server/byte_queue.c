@@ -12,9 +12,11 @@ char *byte_queue_reserve(struct byte_queue *q, size_t room)
 {
     if (room > SIZE_MAX / 2 - q->length)
         return NULL; /* absurd: would overflow the arithmetic below */
-    if (q->start + q->length + room <= q->capacity)
+    /* (A queue that never had a byte has no buffer yet: even room for nothing must be a
+     * real pointer, and NULL + 0 is undefined. The fuzzer found both.) */
+    if (q->data != NULL && q->start + q->length + room <= q->capacity)
         return q->data + q->start + q->length;
-    if (q->length + room <= q->capacity) {
+    if (q->data != NULL && q->length + room <= q->capacity) {
         /* Enough space overall, but part of it is before `start`: slide the bytes down. */
         memmove(q->data, q->data + q->start, q->length);
         q->start = 0;

@@ -16,7 +16,9 @@ size_t bytes_repr(const void *data, size_t len, char *text, size_t size)
     static const char hex[] = "0123456789abcdef";
     const unsigned char *bytes = data;
     /* Python's rule: single quotes, unless the data has ' and no " (then double). */
-    char quote = memchr(bytes, '\'', len) != NULL && memchr(bytes, '"', len) == NULL ? '"' : '\'';
+    /* (len > 0 first: memchr(NULL, c, 0) is undefined, and DATA may be NULL when LEN is 0.) */
+    char quote =
+        len > 0 && memchr(bytes, '\'', len) != NULL && memchr(bytes, '"', len) == NULL ? '"' : '\'';
     size_t at = 0;
 
     put(text, size, &at, 'b');

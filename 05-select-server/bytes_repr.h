@@ -14,7 +14,7 @@
 /* Write repr(bytes(DATA[0..LEN))) into TEXT as Python 3 does: b'...', or b"..." when the
  * data holds a ' and no "; \t \n \r \\ and the quote escaped; other bytes outside
  * 32..126 as \xNN (lower-case hex). Like snprintf: writes at most SIZE bytes, NUL
- * included, and returns the length the whole repr has. */
+ * included, and returns the length the whole repr has. DATA may be NULL when LEN is 0. */
 size_t bytes_repr(const void *data, size_t len, char *text, size_t size);
 
 #endif

@@ -22,9 +22,12 @@ int parse_long(const char *text, long min, long max, long *value)
 
 int parse_port(const char *text, long min, long *port)
 {
-    /* strtol would also take " 80", "+80" and "-0": a port is digits and nothing else. */
-    for (const char *p = text; *p != '\0'; p++)
-        if (*p < '0' || *p > '9')
+    /* strtol would also take " 80", "+80" and "-0": a port is digits and nothing else,
+     * and at most five of them ("000080" is not a port a user means; the fuzzer found
+     * that strtol took it). */
+    size_t digits = 0;
+    for (const char *p = text; *p != '\0'; p++, digits++)
+        if (*p < '0' || *p > '9' || digits == 5)
             return -1;
     return parse_long(text, min, 65535, port);
 }

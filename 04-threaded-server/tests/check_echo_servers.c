@@ -16,18 +16,18 @@
 struct kind {
     const char *name;
     const char *argv[8];
-    int in_a_row;      /* sequential connections for the "no trace" test */
-    int idle_threads;  /* threads of the server with no client */
-    bool has_threads;  /* client threads in the server process itself */
-    bool holds_memory; /* the process we measure is the one that buffers (not forking) */
+    int in_a_row;     /* sequential connections for the "no trace" test */
+    int idle_threads; /* threads of the server with no client */
+    bool has_threads; /* client threads in the server process itself */
+    bool forks;       /* a process per client: the child holds the connection */
 };
 
 /* pool_server gets 8 threads (the tests below want up to 4 clients at once, and a few
- * more threads than clients), and 64 in the tests that need more (see start_many). */
+ * more threads than clients), and more in the tests that need more (see start_many). */
 static const struct kind kinds[] = {
-    {"threaded_server", {"./threaded_server", "-p", "0", "-q", NULL}, 2000, 1, true, true},
-    {"forking_server", {"./forking_server", "-p", "0", "-q", NULL}, 1000, 1, false, false},
-    {"pool_server", {"./pool_server", "-p", "0", "-q", "-n", "8", NULL}, 1000, 9, true, true},
+    {"threaded_server", {"./threaded_server", "-p", "0", "-q", NULL}, 2000, 1, true, false},
+    {"forking_server", {"./forking_server", "-p", "0", "-q", NULL}, 1000, 1, false, true},
+    {"pool_server", {"./pool_server", "-p", "0", "-q", "-n", "8", NULL}, 1000, 9, true, false},
 };
 #define KINDS ((int)(sizeof kinds / sizeof kinds[0]))
 
@@ -36,14 +36,38 @@ static void start(struct server *s, int kind)
     ck_assert_msg(server_start(s, kinds[kind].argv) == 0, "%s did not start", kinds[kind].name);
 }
 
-/* start(), with room for 64 clients at once: pool_server -n 64. */
-static void start_many(struct server *s, int kind)
+static bool is_pool(int kind)
 {
-    const char *const pool[] = {"./pool_server", "-p", "0", "-q", "-n", "64", NULL};
-    if (strcmp(kinds[kind].name, "pool_server") != 0)
+    return strcmp(kinds[kind].name, "pool_server") == 0;
+}
+
+/* start(), with room for THREADS clients at once: pool_server -n THREADS. */
+static void start_many(struct server *s, int kind, const char *threads)
+{
+    const char *const pool[] = {"./pool_server", "-p", "0", "-q", "-n", threads, NULL};
+    if (!is_pool(kind))
         start(s, kind);
     else
-        ck_assert_msg(server_start(s, pool) == 0, "pool_server -n 64 did not start");
+        ck_assert_msg(server_start(s, pool) == 0, "pool_server -n %s did not start", threads);
+}
+
+/* The threads of a server started by start_many(THREADS) that has no client (after its
+ * first client: ThreadSanitizer starts a thread of its own with the first pthread_create). */
+static int idle_threads(int kind, const char *threads)
+{
+    int base = is_pool(kind) ? atoi(threads) + 1 : kinds[kind].idle_threads;
+    return base + (kinds[kind].has_threads ? SANITIZER_THREADS : 0);
+}
+
+/* SIGTERM: exit status 0, and (all run with -q) nothing on stderr: in forking_server's
+ * case no "child processes ended abnormally". */
+static void stop_quietly(struct server *s, int kind)
+{
+    char *err;
+    int code = server_stop_keep_stderr(s, &err);
+    ck_assert_msg(code == 0, "%s: exit code %d after SIGTERM", kinds[kind].name, code);
+    ck_assert_msg(err[0] == '\0', "%s said: %s", kinds[kind].name, err);
+    free(err);
 }
 
 static void stop(struct server *s, int kind)
@@ -107,7 +131,7 @@ END_TEST
 START_TEST(fifty_clients_at_once)
 {
     struct server s;
-    start_many(&s, _i);
+    start_many(&s, _i, "64");
     char port[16];
     snprintf(port, sizeof port, "%d", s.port);
     struct run r;
@@ -182,9 +206,15 @@ START_TEST(one_mib_without_newline)
 }
 END_TEST
 
-/* A client that sends without ever reading: the server stops reading from it once the
- * buffers are full (its memory stays bounded), keeps serving the others, and still stops
- * on SIGTERM though its thread/process is blocked sending to that client. */
+/* A client that sends without ever reading while the server has megabytes of echo for
+ * it: the server stops reading from it once the buffers are full, keeps serving the
+ * others, and still stops on SIGTERM though its thread (process) is blocked sending to
+ * that client. Memory stays bounded: the resident memory of the process that serves it,
+ * now and at its peak (VmRSS, VmHWM), stays within 16 MiB of the server's at the start,
+ * though the client pushed up to 64 MiB. What bounds it: the thread (in forking_server
+ * the child) that serves the client blocks in send once the kernel's socket buffers are
+ * full, so it calls recv no more; it only ever uses its one 16 KiB buffer, the rest waits
+ * in the kernel's socket buffers (bounded by their sizes), and the client's send blocks. */
 START_TEST(never_reading_client_is_contained)
 {
     struct server s;
@@ -196,11 +226,17 @@ START_TEST(never_reading_client_is_contained)
     ck_assert_msg(sent < total, "%s read all 64 MiB from a client that never reads",
                   kinds[_i].name);
     ck_assert_uint_gt(sent, 1u << 20); /* it did take megabytes before it stalled */
-    ck_assert_int_eq(echo_once(&s, "still here\n", 2000), 0);
-    if (kinds[_i].holds_memory && MEMORY_MEASURABLE) {
-        long growth = resident_kib(s.child.pid) - before;
-        ck_assert_msg(growth < 16 * 1024, "resident memory grew by %ld KiB", growth);
+    if (MEMORY_MEASURABLE) {
+        pid_t serving = s.child.pid;
+        if (kinds[_i].forks) /* the child serving x, the only one */
+            ck_assert_int_eq(child_pids(s.child.pid, &serving, 1), 1);
+        long now = resident_kib(serving), peak = peak_resident_kib(serving);
+        ck_assert_msg(now >= 0 && now - before < 16 * 1024, "resident memory grew by %ld KiB",
+                      now - before);
+        ck_assert_msg(peak >= 0 && peak - before < 16 * 1024, "peak memory grew by %ld KiB",
+                      peak - before);
     }
+    ck_assert_int_eq(echo_once(&s, "still here\n", 2000), 0);
     stop(&s, _i);
     close(x);
 }
@@ -230,6 +266,91 @@ START_TEST(connections_in_a_row_leave_no_trace)
     ck_assert_int_eq(wait_for_count(count_threads, pid, threads, 5000), threads);
     ck_assert_int_eq(wait_for_count(count_children, pid, 0, 5000), 0);
     stop(&s, _i);
+}
+END_TEST
+
+/* How many clients at once the crowd tests use: 200, but 50 for forking_server under
+ * valgrind (there every child is a whole valgrind process). */
+static int crowd(int kind)
+{
+    return under_valgrind() && kinds[kind].forks ? 50 : 200;
+}
+
+/* Wait until the server holds N more connections than FDS (forking_server: N children).
+ * Returns true if it did in time. */
+static bool holds_connections(const struct server *s, int kind, int fds, int n)
+{
+    if (kinds[kind].forks)
+        return wait_for_count(count_children, s->child.pid, n, 10000) == n;
+    return wait_for_count(count_open_fds, s->child.pid, fds + n, 10000) == fds + n;
+}
+
+/* 200 idle clients (connected, never sending) hold their threads (processes) while a
+ * normal client connects and is served within a second, three times over; the idle ones
+ * are still served when they do speak, and once they all leave, the server's descriptors,
+ * threads and children are as before. (pool_server gets 256 threads: with fewer than 201,
+ * client 201 waits by design, see check_programs.) */
+START_TEST(idle_crowd_does_not_delay_a_normal_client)
+{
+    struct server s;
+    start_many(&s, _i, "256");
+    pid_t pid = s.child.pid;
+    int fds = count_open_fds(pid), threads = idle_threads(_i, "256"), n = crowd(_i);
+    ck_assert_int_eq(echo_once(&s, "warm up\n", 2000), 0);
+    ck_assert_int_eq(wait_for_count(count_threads, pid, threads, 5000), threads);
+    ck_assert_int_eq(wait_for_count(count_children, pid, 0, 5000), 0);
+    int idle[200];
+    for (int i = 0; i < n; i++)
+        idle[i] = connect_or_fail(&s);
+    ck_assert_msg(holds_connections(&s, _i, fds, n), "%s did not take %d clients in",
+                  kinds[_i].name, n);
+    for (int k = 0; k < 3; k++) {
+        long long t0 = monotonic_ms();
+        ck_assert_int_eq(echo_once(&s, "a normal client\n", 2000), 0);
+        long long took = monotonic_ms() - t0;
+        ck_assert_msg(took < scaled_ms(1000), "a normal client took %lld ms beside %d idle ones",
+                      took, n);
+    }
+    ck_assert_int_eq(echo_round_trip(idle[0], "first idle\n", 11, 2000), 0);
+    ck_assert_int_eq(echo_round_trip(idle[n - 1], "last idle\n", 10, 2000), 0);
+    for (int i = 0; i < n; i++)
+        close(idle[i]);
+    ck_assert_int_eq(wait_for_count(count_open_fds, pid, fds, 5000), fds);
+    ck_assert_int_eq(wait_for_count(count_threads, pid, threads, 5000), threads);
+    ck_assert_int_eq(wait_for_count(count_children, pid, 0, 5000), 0);
+    stop_quietly(&s, _i);
+}
+END_TEST
+
+/* A burst of simultaneous disconnects: 200 clients, each being served (echoed once), all
+ * reset at the same moment. No zombie is left behind (forking_server's SIGCHLDs coalesce,
+ * its handler reaps them all), descriptors and threads come back, accept goes on working,
+ * no child ends abnormally, and the server exits 0. */
+START_TEST(burst_of_resets_leaves_no_trace)
+{
+    struct server s;
+    start_many(&s, _i, "256");
+    pid_t pid = s.child.pid;
+    int fds = count_open_fds(pid), threads = idle_threads(_i, "256"), n = crowd(_i);
+    ck_assert_int_eq(echo_once(&s, "warm up\n", 2000), 0);
+    ck_assert_int_eq(wait_for_count(count_threads, pid, threads, 5000), threads);
+    ck_assert_int_eq(wait_for_count(count_children, pid, 0, 5000), 0);
+    int clients[200];
+    for (int i = 0; i < n; i++) {
+        clients[i] = connect_or_fail(&s);
+        ck_assert_msg(echo_round_trip(clients[i], "b", 1, 3000) == 0, "client %d not served", i);
+    }
+    if (kinds[_i].forks)
+        ck_assert_int_eq(count_children(pid), n);
+    for (int i = 0; i < n; i++)
+        close_with_reset(clients[i]);
+    ck_assert_int_eq(wait_for_count(count_children, pid, 0, 10000), 0); /* zombies too */
+    ck_assert_int_eq(wait_for_count(count_open_fds, pid, fds, 10000), fds);
+    ck_assert_int_eq(wait_for_count(count_threads, pid, threads, 10000), threads);
+    for (int i = 0; i < 5; i++)
+        ck_assert_int_eq(echo_once(&s, "after the burst\n", 2000), 0);
+    ck_assert_int_eq(wait_for_count(count_children, pid, 0, 5000), 0);
+    stop_quietly(&s, _i);
 }
 END_TEST
 
@@ -279,7 +400,7 @@ START_TEST(out_of_descriptors_then_recovers)
     if (!kinds[_i].has_threads)
         return;
     struct server s;
-    bool pool = strcmp(kinds[_i].name, "pool_server") == 0;
+    bool pool = is_pool(_i);
     /* The pool logs (no -q): the first step below reads what each thread said. */
     const char *const pool_argv[] = {"./pool_server", "-p", "0", "-n", "64", NULL};
     ck_assert_int_eq(server_start(&s, pool ? pool_argv : kinds[_i].argv), 0);
@@ -392,6 +513,8 @@ static Suite *echo_servers_suite(void)
     tcase_add_loop_test(tc, one_mib_without_newline, 0, KINDS);
     tcase_add_loop_test(tc, never_reading_client_is_contained, 0, KINDS);
     tcase_add_loop_test(tc, connections_in_a_row_leave_no_trace, 0, KINDS);
+    tcase_add_loop_test(tc, idle_crowd_does_not_delay_a_normal_client, 0, KINDS);
+    tcase_add_loop_test(tc, burst_of_resets_leaves_no_trace, 0, KINDS);
     tcase_add_loop_test(tc, sigterm_with_clients_connected, 0, KINDS);
     tcase_add_loop_test(tc, out_of_descriptors_then_recovers, 0, KINDS);
     tcase_add_loop_test(tc, client_threads_block_stop_signals, 0, KINDS);

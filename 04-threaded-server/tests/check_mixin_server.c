@@ -202,6 +202,93 @@ START_TEST(requests_in_a_row_leave_no_trace)
 }
 END_TEST
 
+/* How many clients at once the crowd tests use: 200, but 50 in fork mode under valgrind
+ * (there every child is a whole valgrind process). */
+static int crowd(int mode)
+{
+    return under_valgrind() && mode == FORK ? 50 : 200;
+}
+
+/* Connect N clients that send nothing, and wait until the server has taken them in: a
+ * handler each, waiting in its recv (thread: N threads more; fork: N children; serial:
+ * the first one only, the others wait in the listen queue). */
+static void connect_idle_crowd(const struct server *s, int mode, int *fds, int n)
+{
+    pid_t pid = s->child.pid;
+    int threads = 1 + (mode == THREAD ? SANITIZER_THREADS : 0);
+    for (int i = 0; i < n; i++)
+        fds[i] = connect_or_fail(s);
+    if (mode == THREAD)
+        ck_assert_int_eq(wait_for_count(count_threads, pid, threads + n, 10000), threads + n);
+    else if (mode == FORK)
+        ck_assert_int_eq(wait_for_count(count_children, pid, n, 10000), n);
+}
+
+/* Threads and processes: while 200 idle clients wait in their handlers, a normal request
+ * is answered within a second, three times over. The serial mode serves one client at a
+ * time by design, so there the 200 idle clients connect and then close; the normal
+ * request is answered after them, and no trace of them is left in any mode. */
+START_TEST(idle_crowd_does_not_delay_a_normal_request)
+{
+    struct server s;
+    start(&s, _i);
+    pid_t pid = s.child.pid;
+    int fds = count_open_fds(pid), n = crowd(_i), idle[200];
+    int threads = 1 + (_i == THREAD ? SANITIZER_THREADS : 0);
+    connect_idle_crowd(&s, _i, idle, n);
+    if (_i == SERIAL)
+        for (int i = 0; i < n; i++)
+            close(idle[i]);
+    for (int k = 0; k < 3; k++) {
+        long long t0 = monotonic_ms();
+        size_t len;
+        char *reply = request(&s, "normal", 6, false, &len);
+        long long took = monotonic_ms() - t0;
+        assert_reply(reply, len, "normal", 6);
+        free(reply);
+        if (_i != SERIAL)
+            ck_assert_msg(took < scaled_ms(1000), "-m %s: a request took %lld ms beside %d idle",
+                          modes[_i], took, n);
+    }
+    if (_i != SERIAL) {
+        ck_assert_int_eq(send_all(idle[n - 1], "late", 4), 0); /* the idle are served too */
+        char reply[PREFIX_LEN + 4];
+        ck_assert_int_eq(recv_exact(idle[n - 1], reply, sizeof reply, 3000), (ssize_t)sizeof reply);
+        ck_assert_mem_eq(reply, PREFIX "late", sizeof reply);
+        for (int i = 0; i < n; i++)
+            close(idle[i]);
+    }
+    ck_assert_int_eq(wait_for_count(count_open_fds, pid, fds, 10000), fds);
+    ck_assert_int_eq(wait_for_count(count_threads, pid, threads, 5000), threads);
+    ck_assert_int_eq(wait_for_count(count_children, pid, 0, 5000), 0);
+    stop(&s, _i);
+}
+END_TEST
+
+/* A burst of simultaneous disconnects: 200 clients waiting in their handlers all reset at
+ * the same moment (serial: one handler, the rest queued). Every thread is joined, every
+ * child reaped (no zombie), the next request is answered, exit status 0. */
+START_TEST(burst_of_resets_leaves_no_trace)
+{
+    struct server s;
+    start(&s, _i);
+    pid_t pid = s.child.pid;
+    int fds = count_open_fds(pid), n = crowd(_i), clients[200];
+    int threads = 1 + (_i == THREAD ? SANITIZER_THREADS : 0);
+    connect_idle_crowd(&s, _i, clients, n);
+    for (int i = 0; i < n; i++)
+        close_with_reset(clients[i]);
+    ck_assert_int_eq(wait_for_count(count_children, pid, 0, 10000), 0);
+    ck_assert_int_eq(wait_for_count(count_open_fds, pid, fds, 10000), fds);
+    ck_assert_int_eq(wait_for_count(count_threads, pid, threads, 10000), threads);
+    size_t len;
+    char *reply = request(&s, "after", 5, false, &len);
+    assert_reply(reply, len, "after", 5);
+    free(reply);
+    stop(&s, _i);
+}
+END_TEST
+
 /* SIGTERM with idle clients connected (a handler waiting in recv, in every mode): exit 0
  * within 2 s, the clients see their connection end. */
 START_TEST(sigterm_with_idle_clients)
@@ -318,6 +405,8 @@ static Suite *mixin_suite(void)
     tcase_add_loop_test(tc, fifty_clients_at_once, 0, MODES);
     tcase_add_loop_test(tc, resets_disturb_nobody, 0, MODES);
     tcase_add_loop_test(tc, requests_in_a_row_leave_no_trace, 0, MODES);
+    tcase_add_loop_test(tc, idle_crowd_does_not_delay_a_normal_request, 0, MODES);
+    tcase_add_loop_test(tc, burst_of_resets_leaves_no_trace, 0, MODES);
     tcase_add_loop_test(tc, sigterm_with_idle_clients, 0, MODES);
     tcase_add_loop_test(tc, one_mib_request, 0, MODES);
     tcase_add_test(tc, out_of_descriptors_then_recovers);

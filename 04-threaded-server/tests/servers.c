@@ -240,14 +240,46 @@ double cpu_share(pid_t pid, int ms)
     return (double)(after - before) / (double)sysconf(_SC_CLK_TCK) / ((double)elapsed / 1000.0);
 }
 
-long resident_kib(pid_t pid)
+/* The number after FIELD ("VmRSS:") in /proc/PID/status, or -1. */
+static long status_number(pid_t pid, const char *field)
 {
     char status[4096];
     if (read_proc(pid, "status", status, sizeof status) < 0)
         return -1;
-    const char *line = strstr(status, "VmRSS:");
-    long kib;
-    return line != NULL && sscanf(line, "VmRSS: %ld", &kib) == 1 ? kib : -1;
+    const char *line = strstr(status, field);
+    long number;
+    return line != NULL && sscanf(line + strlen(field), " %ld", &number) == 1 ? number : -1;
+}
+
+long resident_kib(pid_t pid)
+{
+    return status_number(pid, "VmRSS:");
+}
+
+long peak_resident_kib(pid_t pid)
+{
+    return status_number(pid, "VmHWM:");
+}
+
+int child_pids(pid_t pid, pid_t *pids, int max)
+{
+    DIR *dir = opendir("/proc");
+    if (dir == NULL)
+        return -1;
+    int count = 0;
+    for (struct dirent *e; (e = readdir(dir)) != NULL && count < max;) {
+        char stat[512];
+        if (e->d_name[0] < '0' || e->d_name[0] > '9' ||
+            read_proc((pid_t)atoi(e->d_name), "stat", stat, sizeof stat) < 0)
+            continue; /* not a process, or it ended meanwhile */
+        /* "PID (COMM) STATE PPID ...": COMM may hold spaces, so look after the last ')'. */
+        char *p = strrchr(stat, ')');
+        int parent;
+        if (p != NULL && sscanf(p + 1, " %*c %d", &parent) == 1 && parent == (int)pid)
+            pids[count++] = (pid_t)atoi(e->d_name);
+    }
+    closedir(dir);
+    return count;
 }
 
 int threads_accepting_signal(pid_t pid, int signal_number)

@@ -85,6 +85,11 @@ long cpu_ticks(pid_t pid);
 double cpu_share(pid_t pid, int ms);
 /* Resident memory of PID in KiB (VmRSS), or -1. */
 long resident_kib(pid_t pid);
+/* The most resident memory PID ever had, in KiB (VmHWM, the high-water mark), or -1. */
+long peak_resident_kib(pid_t pid);
+/* Store the process ids of PID's children (zombies too) in PIDS, at most MAX of them.
+ * Returns how many, or -1. */
+int child_pids(pid_t pid, pid_t *pids, int max);
 /* How many threads of PID, other than its main thread, do NOT block SIGNAL; -1 on error. */
 int threads_accepting_signal(pid_t pid, int signal);
 

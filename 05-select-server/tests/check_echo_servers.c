@@ -158,9 +158,15 @@ START_TEST(one_mib_without_newline)
 }
 END_TEST
 
-/* A client that sends without ever reading: the server stops reading from it once the
- * buffers are full (its memory stays bounded), keeps serving the others, and still stops
- * on SIGTERM though its thread/process is blocked sending to that client. */
+/* A client that sends without ever reading while the server has megabytes of echo for
+ * it: the server stops reading from it once the buffers are full, keeps serving the
+ * others, and still stops on SIGTERM though it has echo left for that client. Memory stays
+ * bounded: resident memory, now and at its peak (VmRSS, VmHWM), stays within 16 MiB of
+ * what it was, though the client pushed up to 64 MiB. What bounds it: select_server's
+ * client thread blocks in send once the kernel's socket buffers are full and calls recv no
+ * more (one 1 KiB buffer in use); select_echo stops watching a client for input once
+ * 256 KiB of its echo wait in its output queue (at most 256 + 64 KiB per client). The rest
+ * waits in the kernel's socket buffers, and the client's own send blocks. */
 START_TEST(never_reading_client_is_contained)
 {
     struct server s;
@@ -174,8 +180,11 @@ START_TEST(never_reading_client_is_contained)
     ck_assert_uint_gt(sent, 1u << 20); /* it did take megabytes before it stalled */
     ck_assert_int_eq(echo_once(&s, "still here\n", 2000), 0);
     if (MEMORY_MEASURABLE) {
-        long growth = resident_kib(s.child.pid) - before;
-        ck_assert_msg(growth < 16 * 1024, "resident memory grew by %ld KiB", growth);
+        long now = resident_kib(s.child.pid), peak = peak_resident_kib(s.child.pid);
+        ck_assert_msg(now >= 0 && now - before < 16 * 1024, "resident memory grew by %ld KiB",
+                      now - before);
+        ck_assert_msg(peak >= 0 && peak - before < 16 * 1024, "peak memory grew by %ld KiB",
+                      peak - before);
     }
     stop(&s, _i);
     close(x);
@@ -200,6 +209,80 @@ START_TEST(connections_in_a_row_leave_no_trace)
     ck_assert_int_eq(wait_for_count(count_open_fds, pid, fds, 5000), fds);
     ck_assert_int_eq(wait_for_count(count_threads, pid, threads, 5000), threads);
     stop(&s, _i);
+}
+END_TEST
+
+/* SIGTERM: exit status 0, and (both run with -q) nothing on stderr. */
+static void stop_quietly(struct server *s, int kind)
+{
+    char *err;
+    int code = server_stop_keep_stderr(s, &err);
+    ck_assert_msg(code == 0, "%s: exit code %d after SIGTERM", kinds[kind].name, code);
+    ck_assert_msg(err[0] == '\0', "%s said: %s", kinds[kind].name, err);
+    free(err);
+}
+
+/* The server's threads with no client (after a first one: ThreadSanitizer starts a thread
+ * of its own with the first pthread_create). */
+static int idle_threads(int kind)
+{
+    return 1 + (kinds[kind].has_threads ? SANITIZER_THREADS : 0);
+}
+
+/* 200 idle clients (connected, never sending; select_server: a thread each) while a
+ * normal client connects and is served within a second, three times over; the idle ones
+ * are still served when they do speak, and once they all leave, the server's descriptors
+ * and threads are as before. */
+START_TEST(idle_crowd_does_not_delay_a_normal_client)
+{
+    struct server s;
+    start(&s, _i);
+    pid_t pid = s.child.pid;
+    int fds = count_open_fds(pid), threads = idle_threads(_i), idle[200];
+    ck_assert_int_eq(echo_once(&s, "warm up\n", 2000), 0);
+    ck_assert_int_eq(wait_for_count(count_threads, pid, threads, 5000), threads);
+    for (int i = 0; i < 200; i++)
+        idle[i] = connect_or_fail(&s);
+    ck_assert_int_eq(wait_for_count(count_open_fds, pid, fds + 200, 10000), fds + 200);
+    for (int k = 0; k < 3; k++) {
+        long long t0 = monotonic_ms();
+        ck_assert_int_eq(echo_once(&s, "a normal client\n", 2000), 0);
+        long long took = monotonic_ms() - t0;
+        ck_assert_msg(took < scaled_ms(1000), "a normal client took %lld ms beside 200 idle ones",
+                      took);
+    }
+    ck_assert_int_eq(echo_round_trip(idle[0], "first idle\n", 11, 2000), 0);
+    ck_assert_int_eq(echo_round_trip(idle[199], "last idle\n", 10, 2000), 0);
+    for (int i = 0; i < 200; i++)
+        close(idle[i]);
+    ck_assert_int_eq(wait_for_count(count_open_fds, pid, fds, 5000), fds);
+    ck_assert_int_eq(wait_for_count(count_threads, pid, threads, 5000), threads);
+    stop_quietly(&s, _i);
+}
+END_TEST
+
+/* A burst of simultaneous disconnects: 200 clients, each being served (echoed once), all
+ * reset at the same moment. Descriptors and threads come back, accept goes on working,
+ * and the server exits 0. */
+START_TEST(burst_of_resets_leaves_no_trace)
+{
+    struct server s;
+    start(&s, _i);
+    pid_t pid = s.child.pid;
+    int fds = count_open_fds(pid), threads = idle_threads(_i), clients[200];
+    ck_assert_int_eq(echo_once(&s, "warm up\n", 2000), 0);
+    ck_assert_int_eq(wait_for_count(count_threads, pid, threads, 5000), threads);
+    for (int i = 0; i < 200; i++) {
+        clients[i] = connect_or_fail(&s);
+        ck_assert_msg(echo_round_trip(clients[i], "b", 1, 3000) == 0, "client %d not served", i);
+    }
+    for (int i = 0; i < 200; i++)
+        close_with_reset(clients[i]);
+    ck_assert_int_eq(wait_for_count(count_open_fds, pid, fds, 10000), fds);
+    ck_assert_int_eq(wait_for_count(count_threads, pid, threads, 10000), threads);
+    for (int i = 0; i < 5; i++)
+        ck_assert_int_eq(echo_once(&s, "after the burst\n", 2000), 0);
+    stop_quietly(&s, _i);
 }
 END_TEST
 
@@ -368,6 +451,8 @@ static Suite *echo_servers_suite(void)
     tcase_add_loop_test(tc, one_mib_without_newline, 0, KINDS);
     tcase_add_loop_test(tc, never_reading_client_is_contained, 0, KINDS);
     tcase_add_loop_test(tc, connections_in_a_row_leave_no_trace, 0, KINDS);
+    tcase_add_loop_test(tc, idle_crowd_does_not_delay_a_normal_client, 0, KINDS);
+    tcase_add_loop_test(tc, burst_of_resets_leaves_no_trace, 0, KINDS);
     tcase_add_loop_test(tc, sigterm_with_clients_connected, 0, KINDS);
     tcase_add_loop_test(tc, out_of_descriptors_then_recovers, 0, KINDS);
     tcase_add_loop_test(tc, client_threads_block_stop_signals, 0, KINDS);
