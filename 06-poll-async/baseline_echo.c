@@ -8,6 +8,10 @@
  *   ping-pong) and closes the connection when one does not, where a real server
  *   would keep the rest and wait for the client to read;
  * - no bound on anything, no EMFILE handling, no logging.
+ * So it is deliberately left out of the hardening tests: under the fault-injection
+ * shim's short writes (tests/check_faults.c) it would drop connections, exactly as
+ * this comment says. Its tests (tests/check_loadgen.c) only check that it echoes and
+ * stops cleanly: it must stay fit to be the yardstick, nothing more.
  * Edge-triggered means epoll reports a socket once per arrival of data, so the loop
  * must leave it drained. A short read (less than the buffer) proves it is: any later
  * data is a new arrival and raises a new edge. That spares the usual extra read that

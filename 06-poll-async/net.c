@@ -104,15 +104,16 @@ int net_set_nonblocking(int fd)
 
 static int stop_pipe[2] = {-1, -1};
 
-/* Only async-signal-safe work here: one write(2), errno kept for the code we
- * interrupted. A full pipe already holds a byte that wakes the loop: losing this
- * one costs nothing. */
+/* Only async-signal-safe work here: write(2), errno kept for the code we
+ * interrupted. A full pipe (EAGAIN) already holds a byte that wakes the loop: losing
+ * this one costs nothing. But a byte lost to EINTR (another signal landing in this
+ * very write) would leave the loop asleep with nobody to wake it: retry that. */
 static void on_stop_signal(int signal_number)
 {
     int saved = errno;
     char byte = (char)signal_number;
-    ssize_t ignored = write(stop_pipe[1], &byte, 1);
-    (void)ignored;
+    while (write(stop_pipe[1], &byte, 1) < 0 && errno == EINTR)
+        ;
     errno = saved;
 }
 

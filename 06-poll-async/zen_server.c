@@ -38,8 +38,9 @@
  * - Two questions in one segment get two answers (the Python's endswith(b'?') merges
  *   them into one unknown question); a question of 4096 bytes with no '?' closes that
  *   client (the Python would buffer forever).
- * - listen() backlog SOMAXCONN (the Python's 64 drops connections in a burst), and
- *   accept() failing for lack of file descriptors pauses accepting instead of
+ * - listen() backlog SOMAXCONN (the Python's 64 drops connections in a burst), at
+ *   most 64 accepts per round (a connect storm cannot starve the connected clients),
+ *   and accept() failing for lack of file descriptors pauses accepting instead of
  *   spinning. SIGTERM/SIGINT stop it cleanly through a self-pipe.
  *
  * Usage: zen_server [-H HOST] [-p PORT] [-q]   (defaults 127.0.0.1 and 1060)
@@ -69,9 +70,10 @@
 #define USAGE   "Usage: zen_server [-H HOST] [-p PORT] [-q]   (defaults 127.0.0.1 and 1060)"
 
 enum {
-    RECV_SIZE = 4096,      /* sock.recv(4096), as in the lecture */
-    ACCEPT_PAUSE_MS = 100, /* out of fds: try accept() again this much later */
-    LISTENER_SLOT = 0,     /* fixed places in the poll set */
+    RECV_SIZE = 4096,       /* sock.recv(4096), as in the lecture */
+    ACCEPTS_PER_EVENT = 64, /* then serve the clients: a connect storm cannot starve them */
+    ACCEPT_PAUSE_MS = 100,  /* out of fds: try accept() again this much later */
+    LISTENER_SLOT = 0,      /* fixed places in the poll set */
     STOP_SLOT = 1,
 };
 
@@ -187,10 +189,12 @@ static int make_room(struct server *server, int fd)
 }
 
 /* The lecture's "elif sock is listener": accept, non-blocking, register for POLLIN.
- * New entries go to the end of the poll set; this round does not look at them. */
+ * New entries go to the end of the poll set; this round does not look at them. At
+ * most ACCEPTS_PER_EVENT at a time, failures included: whoever still waits is taken
+ * at the next round (poll reports the listener again), after the others are served. */
 static void accept_clients(struct server *server)
 {
-    for (;;) {
+    for (int i = 0; i < ACCEPTS_PER_EVENT; i++) {
         struct sockaddr_storage address;
         socklen_t len = sizeof address;
         int fd = accept(server->fds[LISTENER_SLOT].fd, (struct sockaddr *)&address, &len);

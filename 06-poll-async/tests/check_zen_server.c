@@ -241,13 +241,15 @@ START_TEST(two_hundred_clients_at_once)
 END_TEST
 
 /* A client that floods questions and never reads gets stuck alone: the server stops
- * reading it while answers wait (its memory stays bounded), and others are served
- * at once. */
+ * reading it while answers wait, so however much it pushes (over a megabyte of
+ * questions, as much as the kernel's buffers take) the server's peak memory stays
+ * bounded, and others are served at once. */
 START_TEST(non_reader_does_not_stall_others)
 {
     struct server s;
     start(&s, SERVER("-q", ));
     long rss_before = process_memory_kib(s.child.pid, "VmRSS");
+    ck_assert_int_gt(rss_before, 0);
     int flood = connect_to(&s);
     ck_assert_int_eq(set_nonblocking(flood), 0);
     static char burst[65536];
@@ -270,15 +272,16 @@ START_TEST(non_reader_does_not_stall_others)
             poll(&p, 1, 10);
         }
     }
-    ck_assert_uint_gt(pushed, 100000);
+    ck_assert_uint_gt(pushed, 1 << 20);
     long long start_ms = monotonic_ms();
     int other = connect_to(&s);
     ask(other, "Explicit is better than?", "Implicit.");
     ck_assert_int_lt(monotonic_ms() - start_ms, scaled_ms(1000));
     if (!under_valgrind() && !under_sanitizer()) {
-        long rss_after = process_memory_kib(s.child.pid, "VmRSS");
-        ck_assert_msg(rss_after - rss_before < 4096, "RSS grew from %ld to %ld KiB", rss_before,
-                      rss_after);
+        long peak = process_memory_kib(s.child.pid, "VmHWM");
+        ck_assert_msg(peak - rss_before < 1024,
+                      "peak memory %ld KiB, from %ld KiB, after %zu bytes", peak, rss_before,
+                      pushed);
     }
     close(other);
     close_with_reset(flood);
@@ -383,10 +386,11 @@ START_TEST(half_close_gets_answers_then_eof)
 }
 END_TEST
 
-/* 100 clients that connect and never send do not hold up one that asks. */
+/* 200 clients that connect and never send do not hold up one that asks: it is
+ * answered within a second. */
 START_TEST(idle_clients_do_not_block_others)
 {
-    enum { IDLE = 100 };
+    enum { IDLE = 200 };
     struct server s;
     start(&s, SERVER("-q", ));
     int idle[IDLE];
@@ -404,13 +408,15 @@ START_TEST(idle_clients_do_not_block_others)
 END_TEST
 
 /* 1000 connections opened, used and closed one after the other: the server's open
- * fds come back to what they were (each closed at once, none left behind). */
+ * fds come back to what they were (each closed at once, none left behind), and it
+ * is still one thread. */
 START_TEST(thousand_connections_leave_no_fd)
 {
     struct server s;
     start(&s, SERVER("-q", ));
-    int before = count_open_fds(s.child.pid);
+    int before = count_open_fds(s.child.pid), threads = count_threads(s.child.pid);
     ck_assert_int_gt(before, 0);
+    ck_assert_int_gt(threads, 0);
     int n = under_valgrind() ? 200 : 1000;
     for (int i = 0; i < n; i++) {
         int fd = connect_to(&s);
@@ -421,6 +427,7 @@ START_TEST(thousand_connections_leave_no_fd)
             close_with_reset(fd);
     }
     ck_assert_int_eq(wait_for_fd_count(s.child.pid, before, 5000), before);
+    ck_assert_int_eq(count_threads(s.child.pid), threads);
     stop(&s);
 }
 END_TEST

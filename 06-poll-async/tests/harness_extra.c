@@ -194,14 +194,15 @@ long raise_fd_limit(void)
     return (long)limit.rlim_cur;
 }
 
-size_t echo_exchange(int fd, const char *data, size_t len, int timeout_ms)
+size_t exchange(int fd, const char *data, size_t len, const char *expected, size_t expected_len,
+                int timeout_ms)
 {
     long long deadline = monotonic_ms() + scaled_ms(timeout_ms);
     size_t sent = 0, matched = 0;
     char chunk[65536];
     if (set_nonblocking(fd) < 0)
         return 0;
-    while (matched < len) {
+    while (matched < expected_len) {
         struct pollfd p = {.fd = fd, .events = POLLIN | (sent < len ? POLLOUT : 0)};
         long long left = deadline - monotonic_ms();
         int n = poll(&p, 1, left > 0 ? (int)left : 0);
@@ -223,16 +224,21 @@ size_t echo_exchange(int fd, const char *data, size_t len, int timeout_ms)
             if (got <= 0)
                 break;
             size_t same = 0;
-            while (same < (size_t)got && matched + same < len &&
-                   chunk[same] == data[matched + same])
+            while (same < (size_t)got && matched + same < expected_len &&
+                   chunk[same] == expected[matched + same])
                 same++;
             matched += same;
             if (same < (size_t)got)
-                break; /* a wrong byte, or more than was sent */
+                break; /* a wrong byte, or more than expected */
         }
     }
     int flags = fcntl(fd, F_GETFL);
     if (flags >= 0)
         fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
     return matched;
+}
+
+size_t echo_exchange(int fd, const char *data, size_t len, int timeout_ms)
+{
+    return exchange(fd, data, len, data, len, timeout_ms);
 }

@@ -50,5 +50,10 @@ long raise_fd_limit(void);
  * buffers fill up), within TIMEOUT_MS (scaled). Returns how many echoed bytes matched
  * DATA before the first difference, EOF or timeout: LEN when the echo was perfect. */
 size_t echo_exchange(int fd, const char *data, size_t len, int timeout_ms);
+/* The same for any request/reply stream: send LEN bytes of DATA while receiving, and
+ * return how many bytes of EXPECTED (EXPECTED_LEN) came back before the first
+ * difference, EOF or timeout: EXPECTED_LEN when the reply was exactly that. */
+size_t exchange(int fd, const char *data, size_t len, const char *expected, size_t expected_len,
+                int timeout_ms);
 
 #endif
