@@ -488,3 +488,51 @@ long set_fd_limit(long soft)
                   strerror(errno));
     return previous;
 }
+
+/* --- Fault injection ------------------------------------------------------------------ */
+
+void start_faults(const char *rules)
+{
+    if (rules != NULL)
+        setenv("FAULT_INJECT_LOG", "1", 1);
+    else
+        unsetenv("FAULT_INJECT_LOG");
+    fault_injection(rules);
+}
+
+int fault_notes(const char *stderr_text, const char *kind)
+{
+    char want[32];
+    int n = 0;
+    snprintf(want, sizeof want, ": %s\n", kind);
+    for (const char *p = stderr_text; (p = strstr(p, "fault_inject: fd ")) != NULL; p++) {
+        const char *end = strchr(p, '\n');
+        size_t len = strlen(want);
+        n += end != NULL && (size_t)(end + 1 - p) >= len && memcmp(end + 1 - len, want, len) == 0;
+    }
+    return n;
+}
+
+int faults_injected(const struct child *c, const char *kind)
+{
+    char *err = child_stderr(c);
+    int n = fault_notes(err, kind);
+    free(err);
+    return n;
+}
+
+char *without_fault_notes(char *text)
+{
+    char *out = text;
+    for (const char *p = text; *p != '\0';) {
+        const char *end = strchr(p, '\n');
+        size_t len = end != NULL ? (size_t)(end - p) + 1 : strlen(p);
+        if (strncmp(p, "fault_inject: ", 14) != 0) {
+            memmove(out, p, len);
+            out += len;
+        }
+        p += len;
+    }
+    *out = '\0';
+    return text;
+}
