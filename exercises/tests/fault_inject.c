@@ -235,7 +235,8 @@ static void setup(void)
     free(copy);
 }
 
-/* A small xorshift generator: reproducible from FAULT_SEED, no libc state touched. */
+/* A small xorshift generator: reproducible from FAULT_SEED, no libc state touched.
+ * Called with LOCK held. */
 static double next_random(void)
 {
     random_state ^= random_state << 13;
@@ -352,8 +353,13 @@ static int apply(int fault, size_t *len, ssize_t *result)
 {
     switch (fault) {
     case FAULT_SHORT:
-        if (*len > 1)
+        if (*len > 1) {
+            /* Under the lock: the generator's state is shared by every thread (helgrind
+             * found the race in a threaded server). */
+            pthread_mutex_lock(&lock);
             *len = 1 + (size_t)(next_random() * (double)(*len / 2));
+            pthread_mutex_unlock(&lock);
+        }
         return 0;
     case FAULT_EINTR:
         errno = EINTR;

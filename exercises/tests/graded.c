@@ -49,7 +49,8 @@ void sleep_ms(int ms)
 
 void fail_with_stderr_at(const char *file, int line, const struct child *c, const char *what)
 {
-    char *err = child_stderr(c);
+    /* Without the fault-injection library's notes: what the program said is what helps. */
+    char *err = without_fault_notes(child_stderr(c));
     size_t len = strlen(err);
     /* Check's messages have a size limit: the end of stderr says most. */
     const char *tail = len > 1500 ? err + len - 1500 : err;

@@ -865,6 +865,15 @@ static char *expected_reports(const char *text, size_t len, size_t size, size_t 
     return out;
 }
 
+/* The N of a report's head "+N\n" at P (the bytes up to END): its digits, up to the '\n'. */
+static size_t report_length(const char *p, const char *end)
+{
+    size_t n = 0;
+    for (p++; p < end && *p >= '0' && *p <= '9'; p++)
+        n = n * 10 + (size_t)(*p - '0');
+    return n;
+}
+
 /* The first report where GOT and WANT differ, as a message; NULL when they are the same. */
 static const char *compare_reports(const char *got, size_t got_len, const char *want,
                                    size_t want_len)
@@ -872,11 +881,9 @@ static const char *compare_reports(const char *got, size_t got_len, const char *
     static char why[600];
     size_t g = 0, w = 0;
     for (int call = 1; w < want_len; call++) {
-        size_t wn = 0, gn = 0;
         char wk = want[w], gk = g < got_len ? got[g] : '?';
-        sscanf(want + w + 1, "%zu", &wn);
-        if (g < got_len)
-            sscanf(got + g + 1, "%zu", &gn);
+        size_t wn = report_length(want + w, want + want_len);
+        size_t gn = g < got_len ? report_length(got + g, got + got_len) : 0;
         const char *wb = (const char *)memchr(want + w, '\n', want_len - w) + 1;
         const char *gb = g < got_len ? memchr(got + g, '\n', got_len - g) : NULL;
         bool same = gb != NULL && gk == wk && gn == wn &&
