@@ -6,12 +6,14 @@
 #ifndef CLI_H
 #define CLI_H
 
-/* Parse TEXT as a whole decimal number in [MIN, MAX]. Returns 0 and stores it in
- * *VALUE, or -1 (nothing stored) on anything else: "", "12x", "-", overflow. */
+/* Parse TEXT as a whole decimal number in [MIN, MAX]: an optional sign and digits,
+ * nothing else. Returns 0 and stores it in *VALUE, or -1 (nothing stored) on anything
+ * else: "", "12x", "-", " 12", overflow. */
 int parse_long(const char *text, long min, long max, long *value);
 
-/* Parse TEXT as a number of seconds: a decimal such as "2", "0.05" or "1e-3", at least
- * 0 and at most one day. Returns 0 and stores it, or -1. */
+/* Parse TEXT as a number of seconds: a decimal such as "2", "0.05", ".5" or "1e-3" (no
+ * sign, no blanks, no hexadecimal, no "inf"), at most one day. Returns 0 and stores
+ * it, or -1 (nothing stored). */
 int parse_seconds(const char *text, double *value);
 
 /* Bad usage: print "PROGRAM: PROBLEM" (when FORMAT is not NULL) and then USAGE, both

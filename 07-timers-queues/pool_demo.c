@@ -256,10 +256,16 @@ static int wait_for(int fd, short events, double seconds)
 static void *serve(void *arg)
 {
     struct service *s = arg;
-    /* Bounded: if the client never came, give up after a while. */
-    if (wait_for(s->listener, POLLIN, s->delay + 10) != 1)
-        return NULL;
-    int client = accept(s->listener, NULL, NULL);
+    int client;
+    /* Bounded: if the client never came, give up after a while. accept() interrupted
+     * by a signal (EINTR), or finding the connection already reset (ECONNABORTED), is
+     * no reason to give up: wait again. (The fault-injection test found that an
+     * interrupted accept left its client waiting until it timed out.) */
+    do {
+        if (wait_for(s->listener, POLLIN, s->delay + 10) != 1)
+            return NULL;
+        client = accept(s->listener, NULL, NULL);
+    } while (client < 0 && (errno == EINTR || errno == ECONNABORTED));
     if (client < 0)
         return NULL;
     if (s->behaviour == RESETS) {

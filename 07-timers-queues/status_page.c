@@ -1,6 +1,7 @@
 /* status_page.c -- render port_monitor's page from a template (see status_page.h). */
 #include "status_page.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,6 +113,30 @@ static void append(struct buffer *b, const char *text, size_t n)
     b->data[b->len] = '\0';
 }
 
+/* Append printf-style text, however long. */
+static void append_format(struct buffer *b, const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    int n = vsnprintf(NULL, 0, format, args);
+    va_end(args);
+    if (n < 0 || b->failed) {
+        b->failed = true;
+        return;
+    }
+    char small[256], *text = (size_t)n < sizeof small ? small : malloc((size_t)n + 1);
+    if (text == NULL) {
+        b->failed = true;
+        return;
+    }
+    va_start(args, format);
+    vsnprintf(text, (size_t)n + 1, format, args);
+    va_end(args);
+    append(b, text, (size_t)n);
+    if (text != small)
+        free(text);
+}
+
 static void append_escaped(struct buffer *b, const char *text)
 {
     char small[256];
@@ -134,21 +159,20 @@ static void append_escaped(struct buffer *b, const char *text)
 
 /* "2026-11-21 06:45:22" (ISO false) or "2026-11-21T06:45:22.123+0200" (ISO true), in
  * local time; "never" / "" for a zero time. */
-static void format_time(struct timespec t, bool iso, char *out, size_t size)
+static void format_time(struct timespec t, bool iso, struct buffer *out)
 {
     struct tm local;
-    if (t.tv_sec == 0 || localtime_r(&t.tv_sec, &local) == NULL) {
-        snprintf(out, size, "%s", iso ? "" : "never");
-        return;
-    }
-    if (!iso) {
-        strftime(out, size, "%Y-%m-%d %H:%M:%S", &local);
-        return;
-    }
     char date[32], zone[8];
-    strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &local);
-    strftime(zone, sizeof zone, "%z", &local);
-    snprintf(out, size, "%s.%03ld%s", date, t.tv_nsec / 1000000, zone);
+    if (t.tv_sec == 0 || localtime_r(&t.tv_sec, &local) == NULL) {
+        append_format(out, "%s", iso ? "" : "never");
+    } else if (!iso) {
+        strftime(date, sizeof date, "%Y-%m-%d %H:%M:%S", &local);
+        append_format(out, "%s", date);
+    } else {
+        strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &local);
+        strftime(zone, sizeof zone, "%z", &local);
+        append_format(out, "%s.%03ld%s", date, t.tv_nsec / 1000000, zone);
+    }
 }
 
 static size_t hosts_up(const struct page_data *d)
@@ -159,28 +183,29 @@ static size_t hosts_up(const struct page_data *d)
     return up;
 }
 
-/* The value of placeholder NAME (LEN bytes) into OUT. HOST is NULL outside the
- * section. Returns 0, -1 for an unknown name, -2 for a host name outside the
- * section. */
+/* The value of placeholder NAME (LEN bytes), appended to OUT whole, however long (the
+ * fuzzer found host names cut at 511 bytes when this was a fixed buffer). HOST is NULL
+ * outside the section. Returns 0, -1 for an unknown name, -2 for a host name outside
+ * the section. */
 static int lookup(const char *name, size_t len, const struct page_data *d,
-                  const struct host_status *host, char *out, size_t size)
+                  const struct host_status *host, struct buffer *out)
 {
 #define IS(word) (len == sizeof(word) - 1 && memcmp(name, word, len) == 0)
     size_t up = hosts_up(d);
     if (IS("updated") || IS("updated_iso"))
-        format_time(d->updated, IS("updated_iso"), out, size);
+        format_time(d->updated, IS("updated_iso"), out);
     else if (IS("up"))
-        snprintf(out, size, "%zu", up);
+        append_format(out, "%zu", up);
     else if (IS("down"))
-        snprintf(out, size, "%zu", d->count - up);
+        append_format(out, "%zu", d->count - up);
     else if (IS("total"))
-        snprintf(out, size, "%zu", d->count);
+        append_format(out, "%zu", d->count);
     else if (IS("overall"))
-        snprintf(out, size, "%s", d->count > 0 && up == d->count ? "up" : "down");
+        append_format(out, "%s", d->count > 0 && up == d->count ? "up" : "down");
     else if (IS("interval"))
-        snprintf(out, size, "%.0f", d->interval >= 1 ? d->interval : 1.0);
+        append_format(out, "%.0f", d->interval >= 1 ? d->interval : 1.0);
     else if (IS("round"))
-        snprintf(out, size, "%ld", d->round);
+        append_format(out, "%ld", d->round);
     else if (!(IS("name") || IS("host") || IS("port") || IS("address") || IS("state") ||
                IS("detail") || IS("last_online") || IS("last_online_iso") || IS("state_change") ||
                IS("state_change_iso")))
@@ -188,21 +213,21 @@ static int lookup(const char *name, size_t len, const struct page_data *d,
     else if (host == NULL)
         return -2;
     else if (IS("name"))
-        snprintf(out, size, "%s", host->name);
+        append_format(out, "%s", host->name);
     else if (IS("host"))
-        snprintf(out, size, "%s", host->host);
+        append_format(out, "%s", host->host);
     else if (IS("port"))
-        snprintf(out, size, "%s", host->port);
+        append_format(out, "%s", host->port);
     else if (IS("address")) /* an IPv6 address gets brackets: [::1]:80 */
-        snprintf(out, size, strchr(host->host, ':') ? "[%s]:%s" : "%s:%s", host->host, host->port);
+        append_format(out, strchr(host->host, ':') ? "[%s]:%s" : "%s:%s", host->host, host->port);
     else if (IS("state"))
-        snprintf(out, size, "%s", host->online ? "up" : "down");
+        append_format(out, "%s", host->online ? "up" : "down");
     else if (IS("detail"))
-        snprintf(out, size, "%s", host->detail != NULL ? host->detail : "");
+        append_format(out, "%s", host->detail != NULL ? host->detail : "");
     else if (IS("last_online") || IS("last_online_iso"))
-        format_time(host->last_online, IS("last_online_iso"), out, size);
+        format_time(host->last_online, IS("last_online_iso"), out);
     else
-        format_time(host->state_change, IS("state_change_iso"), out, size);
+        format_time(host->state_change, IS("state_change_iso"), out);
     return 0;
 #undef IS
 }
@@ -279,13 +304,18 @@ static int render(const struct renderer *r, const char *start, const char *end,
         if (tag_len == strlen(CLOSE_SECTION) && memcmp(open, CLOSE_SECTION, tag_len) == 0)
             return fail(r, open, "{{/hosts}} without {{#hosts}}: '", tag_len);
 
-        char value[512];
-        int found = lookup(open + 2, tag_len - 4, r->data, host, value, sizeof value);
+        struct buffer value = {0};
+        append(&value, "", 0);
+        int found = lookup(open + 2, tag_len - 4, r->data, host, &value);
+        if (found == 0 && value.failed)
+            out->failed = true;
+        else if (found == 0)
+            append_escaped(out, value.data);
+        free(value.data);
         if (found == -1)
             return fail(r, open, "unknown placeholder '", tag_len);
         if (found == -2)
             return fail(r, open, "only known inside {{#hosts}}...{{/hosts}}: '", tag_len);
-        append_escaped(out, value);
         p = close + 2;
     }
     return 0;

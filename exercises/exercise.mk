@@ -73,12 +73,15 @@ HEADERS      := $(wildcard *.h) $(wildcard $(COMMON)/*.h)
 TEST_HEADERS := $(TESTLIB)/harness.h $(TESTLIB)/graded.h
 BUILT_PROGRAMS := $(addprefix $(OUT),$(PROGRAMS))
 BUILT_TESTS    := $(addprefix $(OUT),$(TESTS))
+# The fault-injection library some tests preload into your program (tests/fault_inject.c
+# says how it works): where the harness looks for it, next to the built tests.
+SHIM           := $(OUT)tests/fault_inject.so
 
 .PHONY: all build test memcheck helgrind clean layout run-tests check-deps FORCE
 
 all: $(BUILT_PROGRAMS)
 
-build: $(BUILT_PROGRAMS) $(BUILT_TESTS)
+build: $(BUILT_PROGRAMS) $(BUILT_TESTS) $(SHIM)
 
 # --- Building ---------------------------------------------------------------------------------
 # Everything is rebuilt when the compiler or the flags change (CC=clang, SANITIZE=...):
@@ -98,6 +101,11 @@ $(foreach p,$(PROGRAMS),$(eval $(call program_rule,$(p))))
 $(OUT)tests/harness.o: $(TESTLIB)/harness.c $(TESTLIB)/harness.h $(OUT).build-flags | check-deps
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(HARNESS_FLAGS) -c -o $@ $<
+
+# Preloaded into sanitized and valgrind'd programs alike: built without sanitizers.
+$(SHIM): $(TESTLIB)/fault_inject.c $(OUT).build-flags
+	@mkdir -p $(dir $@)
+	$(CC) $(WARNINGS) -D_POSIX_C_SOURCE=200809L -fPIC -shared -O2 -g -o $@ $< -ldl -pthread
 
 define test_rule
 $(OUT)$(1): $(1).c $(call pick,$($(notdir $(1))_SOURCES)) \
@@ -149,8 +157,9 @@ helgrind: build
 	done; exit $$status
 
 clean:
-	rm -f $(PROGRAMS) $(TESTS) .build-flags tests/*.o tests/*.tap tests/*.xml tests/*.log tests/suites
+	rm -f $(PROGRAMS) $(TESTS) .build-flags tests/*.o tests/*.so tests/*.tap tests/*.xml \
+	  tests/*.log tests/suites
 	rm -f $(addprefix solution/,$(PROGRAMS) $(TESTS) .build-flags)
-	rm -f solution/tests/*.o solution/tests/*.tap solution/tests/*.xml solution/tests/*.log \
-	  solution/tests/suites
+	rm -f solution/tests/*.o solution/tests/*.so solution/tests/*.tap solution/tests/*.xml \
+	  solution/tests/*.log solution/tests/suites
 	@rmdir solution/tests 2>/dev/null || :

@@ -320,10 +320,9 @@ END_TEST
 /* submit gives pow(323, 1235) as far as C can without big numbers (checked against
  * Python); map keeps input order though the calls finish in reverse; as_completed
  * gives each local "page" its size or its error, in completion order. */
-START_TEST(pool_demo_runs_the_three_examples)
+static void check_pool_demo(const struct run *r_)
 {
-    struct run r;
-    RUN(&r, "./pool_demo", "-s", "0.5");
+    const struct run r = *r_;
     ASSERT_EXIT(r, 0);
     /* python3 -c 'x = pow(323, 1235); print(str(x)[:9], str(x)[-9:], len(str(x)))' */
     ck_assert_int_ge(line_index(r.out, "pow(323, 1235) = 733018741...630500507 (3099 digits)"), 0);
@@ -354,6 +353,49 @@ START_TEST(pool_demo_runs_the_three_examples)
     ck_assert_int_lt(made_up, cnn);
     ck_assert_int_eq(wsj, total_lines(r.out) - 1);
     ck_assert_int_eq(count_lines(r.out, "'cnn' page is 3450 bytes"), 1);
+}
+
+START_TEST(pool_demo_runs_the_three_examples)
+{
+    struct run r;
+    RUN(&r, "./pool_demo", "-s", "0.5");
+    check_pool_demo(&r);
+    run_free(&r);
+}
+END_TEST
+
+/* How many faults of KIND ("short", "EINTR") the shim says it injected (FAULT_INJECT_LOG
+ * puts one line per fault on the program's stderr). */
+static int faults_injected(const char *err, const char *kind)
+{
+    char suffix[32];
+    int n = 0;
+    snprintf(suffix, sizeof suffix, ": %s\n", kind);
+    for (const char *p = err; (p = strstr(p, "fault_inject: fd ")) != NULL; p++) {
+        const char *end = strchr(p, '\n');
+        size_t len = strlen(suffix);
+        if (end != NULL && (size_t)(end + 1 - p) >= len && memcmp(end + 1 - len, suffix, len) == 0)
+            n++;
+    }
+    return n;
+}
+
+/* The same three examples under the fault-injection shim: every recv and send of the
+ * page loads short, every third data call and every second accept interrupted (EINTR),
+ * every connect interrupted while it goes on, every fourth poll interrupted. Every byte
+ * of each page is still counted, every failure is still the right one, in the same
+ * order. (Before the fix, a service whose accept() was interrupted gave up: its page
+ * then "timed out".) */
+START_TEST(pool_demo_counts_every_byte_under_faults)
+{
+    struct run r;
+    setenv("FAULT_INJECT_LOG", "1", 1);
+    fault_injection("io:short;io:eintr@every=3;accept:eintr@every=2;connect:eintr;"
+                    "poll:eintr@every=4");
+    RUN(&r, "./pool_demo", "-s", "0.5");
+    check_pool_demo(&r);
+    ck_assert_msg(faults_injected(r.err, "short") >= 10 && faults_injected(r.err, "EINTR") >= 10,
+                  "the shim injected too few faults: the test did not test:\n%s", r.err);
     run_free(&r);
 }
 END_TEST
@@ -589,6 +631,72 @@ static bool wait_for_round(struct child *c, const char *want, int listener, int 
     }
     return false;
 }
+
+/* The probes under the fault-injection shim: every connect() "interrupted" (EINTR while
+ * the attempt goes on in the background, as POSIX says it does) and every second poll()
+ * interrupted. Each host still gets its true verdict: up, refused, timed out -- not a
+ * false "up" from a socket that never connected, nor a lost timeout. */
+START_TEST(port_monitor_probes_right_under_faults)
+{
+    make_scratch();
+    int up_port, slow_port;
+    int up = tcp_listen_loopback(128, &up_port);
+    int slow = tcp_listen_loopback(0, &slow_port);
+    ck_assert(up >= 0 && slow >= 0);
+    int filler[2];
+    fill_backlog(slow_port, filler);
+    char hosts[256], page_path[256], csv[512];
+    snprintf(csv, sizeof csv, "up,127.0.0.1,%d\nclosed,127.0.0.1,%d\nslow,127.0.0.1,%d\n", up_port,
+             closed_port(), slow_port);
+    write_file(in_scratch("hosts.csv", hosts, sizeof hosts), csv);
+    in_scratch("page.html", page_path, sizeof page_path);
+
+    setenv("FAULT_INJECT_LOG", "1", 1);
+    fault_injection("connect:eintr;poll:eintr@every=2;io:short;io:eintr@every=3");
+    struct run r;
+    RUN(&r, "./port_monitor", "--once", "-f", hosts, "-o", page_path, "-T", "0.4");
+    ASSERT_EXIT(r, 1);
+    ck_assert_str_eq(r.out, "round 1: 1 of 3 hosts up\n");
+    ck_assert_msg(strstr(r.err, "up (127.0.0.1:") != NULL && strstr(r.err, ") is up") != NULL,
+                  "stderr:\n%s", r.err);
+    ck_assert_ptr_nonnull(strstr(r.err, "is down: Connection refused"));
+    ck_assert_ptr_nonnull(strstr(r.err, "is down: timed out"));
+    ck_assert_msg(faults_injected(r.err, "EINTR") >= 4, "too few faults: the test did not test");
+    char *page = read_file(page_path);
+    ck_assert_ptr_nonnull(page);
+    char *row = page_row(page, "up");
+    ck_assert_ptr_nonnull(row);
+    ck_assert_ptr_nonnull(strstr(row, "<tr class=\"up\">"));
+    free(row);
+    row = page_row(page, "slow");
+    ck_assert_ptr_nonnull(row);
+    ck_assert_ptr_nonnull(strstr(row, "<td class=\"detail\">timed out</td>"));
+    free(row);
+    free(page);
+    run_free(&r);
+
+    /* Looping under the same faults, it still stops at once on SIGTERM. */
+    snprintf(csv, sizeof csv, "up,127.0.0.1,%d\n", up_port);
+    write_file(hosts, csv);
+    const char *const argv[] = {"./port_monitor", "-f", hosts, "-o", page_path, "-i", "0.05", NULL};
+    struct child c;
+    ck_assert_int_eq(child_start(&c, argv, 0), 0);
+    ck_assert(wait_for_round(&c, "round 3: 1 of 1 hosts up", up, 5000));
+    long long start = monotonic_ms();
+    int code = child_stop(&c, SIGTERM, 2000);
+    char *err = child_stderr(&c);
+    ck_assert_msg(code == 0, "exit %d; stderr:\n%s", code, err);
+    free(err);
+    ck_assert_int_lt(monotonic_ms() - start, scaled_ms(1000));
+    child_close(&c);
+    for (int i = 0; i < 2; i++)
+        if (filler[i] >= 0)
+            close(filler[i]);
+    close(up);
+    close(slow);
+    remove_scratch();
+}
+END_TEST
 
 /* A host going down and coming back: its state, last_online and state_change move
  * as in the lecture (state_change only when the state flips), the other host's do
@@ -874,8 +982,10 @@ static Suite *programs_suite(void)
     tcase_add_test(tc, queue_demo_one_worker_is_fifo);
     tcase_add_test(tc, queue_demo_full_and_empty);
     tcase_add_test(tc, pool_demo_runs_the_three_examples);
+    tcase_add_test(tc, pool_demo_counts_every_byte_under_faults);
     tcase_add_test(tc, port_monitor_once_page_and_exit_status);
     tcase_add_test(tc, port_monitor_tracks_state_changes);
+    tcase_add_test(tc, port_monitor_probes_right_under_faults);
     tcase_add_test(tc, port_monitor_stops_on_signals);
     tcase_add_test(tc, port_monitor_reports_hosts_file_errors);
     tcase_add_test(tc, port_monitor_template_and_output_errors);

@@ -7,8 +7,9 @@
 # What goes in (as netprog-kit/ inside the archive):
 #   every numbered lecture folder there is (01-threads/, 02-tcp-echo/, ...), as it is;
 #   exercises/ without: each exercise's solution/, INSTRUCTORS.md, demo.sh (it shows the
-#   solutions), and the grading files only instructors use (this script, selftest.sh,
-#   json_check.c);
+#   solutions), hardening/ (checks of the solutions), and the grading files only
+#   instructors use (this script, selftest.sh, json_check.c); with tests/fault_inject.c,
+#   the fault-injection library some graded tests preload into the student's programs;
 #   exercises/Makefile   <- grading/exercises.mk  (grades the student's files)
 #   Makefile             <- grading/kit.mk        (examples' tests, then the score table)
 #   README.md            <- grading/KIT-README.md
@@ -38,11 +39,13 @@ copy_list() {
         git -C "$root" ls-files --cached --others --exclude-standard -- "$1" |
             while read -r f; do [ -f "$root/$f" ] && echo "$f"; done
     else
-        # The kit's .gitignore in words: built programs have no extension; Makefiles do not
-        # either but are sources; logs, objects and stamps are built.
-        (cd "$root" && find "$1" -type f \( -name '*.*' -o -name Makefile \) \
+        # The kit's .gitignore in words: built programs have no extension; Makefiles and
+        # the fuzzers' saved inputs (tests/corpus/) do not either but are sources; logs,
+        # objects, stamps and the fault-injection library are built.
+        (cd "$root" && find "$1" -type f \( -name '*.*' -o -name Makefile -o -path '*/tests/corpus/*' \) \
             ! -name '*.o' ! -name '*.log' ! -name '*.tap' ! -name '*.xml' ! -name '*.trs' \
-            ! -name '.build-flags' ! -name 'vgcore.*' ! -name '*.tar.gz' | sort)
+            ! -name '.build-flags' ! -name 'vgcore.*' ! -name '*.tar.gz' ! -name '*.so' \
+            ! -path '*/.fuzz/*' | sort)
     fi
 }
 
@@ -51,6 +54,7 @@ copy() {
     copy_list "$1" | while read -r f; do
         case $f in
         exercises/*/solution/* | exercises/INSTRUCTORS.md | exercises/Makefile) continue ;;
+        exercises/hardening/*) continue ;; # the reference solutions' own checks
         exercises/grading/make-handout.sh | exercises/grading/selftest.sh) continue ;;
         exercises/grading/json_check.c | exercises/grading/CHECKSUMS) continue ;;
         exercises/demo.sh) continue ;; # runs the reference solutions

@@ -108,7 +108,7 @@ sh "$here/make-handout.sh" "$tmp/kit.tar.gz" > "$log" 2>&1
 check "make-handout.sh writes the kit" test -s "$tmp/kit.tar.gz"
 tar -tzf "$tmp/kit.tar.gz" > "$tmp/listing"
 check "the kit holds no solution and no instructors' file" \
-    sh -c "! grep -E '/solution/|INSTRUCTORS|selftest|make-handout|json_check|exercises/demo.sh' '$tmp/listing'"
+    sh -c "! grep -E '/solution/|INSTRUCTORS|selftest|make-handout|json_check|exercises/demo.sh|/hardening/|\\.so\$' '$tmp/listing'"
 missing=
 for ex in "$exercises"/[0-9][0-9]-*/; do
     name=$(basename "$ex")
@@ -118,6 +118,8 @@ for ex in "$exercises"/[0-9][0-9]-*/; do
 done
 check "the kit holds every exercise's stubs, tests, README and Makefile${missing:+ (missing:$missing)}" \
     test -z "$missing"
+check "the kit holds the fault-injection library's source, and its checksum" \
+    sh -c "grep -qx 'netprog-kit/exercises/tests/fault_inject.c' '$tmp/listing'"
 check "the kit holds the lecture folder 01-threads, a Makefile, a README and the checksums" \
     sh -c "grep -qx 'netprog-kit/01-threads/Makefile' '$tmp/listing' &&
            grep -qx 'netprog-kit/Makefile' '$tmp/listing' && grep -qx 'netprog-kit/README.md' '$tmp/listing' &&
@@ -166,8 +168,11 @@ check "make grade agrees (01-event): $event_total of $event_total points" \
 
 # --- 5. A broken solution: exactly the expected checks fail -------------------------------------------
 # recv_line no longer looks for '\n': it reads until the caller's buffer is full or the peer
-# closes. These are the checks that must catch it, and only these.
-expected="recv_line_assembles_bytes_sent_one_at_a_time
+# closes. These are the checks that must catch it, and only these: every recv_line test that
+# reads a line (not the end-of-stream, error and send_all ones), the two fault-injection
+# tests that use recv_line among them.
+expected="line_echo_under_fault_injection
+recv_line_assembles_bytes_sent_one_at_a_time
 recv_line_handles_line_longer_than_buffer
 recv_line_keeps_binary_and_nul_bytes
 recv_line_reads_one_line
@@ -175,7 +180,9 @@ recv_line_reports_line_longer_than_limit
 recv_line_retries_after_eintr
 recv_line_returns_many_lines_from_one_segment
 recv_line_returns_rest_when_peer_closes_mid_line
-recv_line_survives_random_segmentation"
+recv_line_survives_random_segmentation
+recv_line_under_fault_injection"
+expected_count=$(echo "$expected" | wc -l | tr -d ' ')
 line_io=$kit/exercises/02-line-io/line_io.c
 sed "s/memchr(start, '\\\\n', buffered)/NULL/" "$line_io" > "$tmp/line_io.c"
 check "the newline handling was found and removed from 02-line-io's solution" \
@@ -190,17 +197,17 @@ sed -n 's/^not ok [0-9]* - [^:]*:[^:]*:\([^:]*\):.*/\1/p' \
     "$kit/exercises/02-line-io/tests/check_line_io.tap" | LC_ALL=C sort > "$tmp/failed"
 echo "$expected" > "$tmp/expected"
 if cmp -s "$tmp/failed" "$tmp/expected"; then
-    pass "exactly the 9 expected checks of 02-line-io fail"
+    pass "exactly the $expected_count expected checks of 02-line-io fail"
 else
     diff "$tmp/expected" "$tmp/failed" > "$log"
-    fail "exactly the 9 expected checks of 02-line-io fail (diff: expected vs failed)"
+    fail "exactly the $expected_count expected checks of 02-line-io fail (diff: expected vs failed)"
 fi
 line_count=$(grep -c '^02-line-io:' "$all_points")
 line_total=$(awk '$1 == "02-line-io:" { s += $3 } END { print s }' "$all_points")
 kept=$(awk 'NR == FNR { bad[$1] = 1; next } $1 == "02-line-io:" && !($2 in bad) { s += $3 }
             END { print s }' "$tmp/expected" "$all_points")
-check "the table gives 02-line-io $((line_count - 9))/$line_count checks, $kept/$line_total points" \
-    in_log "^02-line-io  *$((line_count - 9))/$line_count  *$kept/$line_total\$"
+check "the table gives 02-line-io $((line_count - expected_count))/$line_count checks, $kept/$line_total points" \
+    in_log "^02-line-io  *$((line_count - expected_count))/$line_count  *$kept/$line_total\$"
 cp "$tmp/line_io.good.c" "$line_io"
 
 # --- 6. A changed test file is reported -----------------------------------------------------------

@@ -49,7 +49,8 @@ void sleep_ms(int ms)
 
 void fail_with_stderr_at(const char *file, int line, const struct child *c, const char *what)
 {
-    char *err = child_stderr(c);
+    /* Without the fault-injection library's notes: what the program said is what helps. */
+    char *err = without_fault_notes(child_stderr(c));
     size_t len = strlen(err);
     /* Check's messages have a size limit: the end of stderr says most. */
     const char *tail = len > 1500 ? err + len - 1500 : err;
@@ -487,4 +488,52 @@ long set_fd_limit(long soft)
     ck_assert_msg(setrlimit(RLIMIT_NOFILE, &limit) == 0, "setrlimit %ld: %s", soft,
                   strerror(errno));
     return previous;
+}
+
+/* --- Fault injection ------------------------------------------------------------------ */
+
+void start_faults(const char *rules)
+{
+    if (rules != NULL)
+        setenv("FAULT_INJECT_LOG", "1", 1);
+    else
+        unsetenv("FAULT_INJECT_LOG");
+    fault_injection(rules);
+}
+
+int fault_notes(const char *stderr_text, const char *kind)
+{
+    char want[32];
+    int n = 0;
+    snprintf(want, sizeof want, ": %s\n", kind);
+    for (const char *p = stderr_text; (p = strstr(p, "fault_inject: fd ")) != NULL; p++) {
+        const char *end = strchr(p, '\n');
+        size_t len = strlen(want);
+        n += end != NULL && (size_t)(end + 1 - p) >= len && memcmp(end + 1 - len, want, len) == 0;
+    }
+    return n;
+}
+
+int faults_injected(const struct child *c, const char *kind)
+{
+    char *err = child_stderr(c);
+    int n = fault_notes(err, kind);
+    free(err);
+    return n;
+}
+
+char *without_fault_notes(char *text)
+{
+    char *out = text;
+    for (const char *p = text; *p != '\0';) {
+        const char *end = strchr(p, '\n');
+        size_t len = end != NULL ? (size_t)(end - p) + 1 : strlen(p);
+        if (strncmp(p, "fault_inject: ", 14) != 0) {
+            memmove(out, p, len);
+            out += len;
+        }
+        p += len;
+    }
+    *out = '\0';
+    return text;
 }

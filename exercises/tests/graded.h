@@ -160,4 +160,19 @@ long set_fd_limit(long soft);
 /* Sleep MS milliseconds (not scaled). */
 void sleep_ms(int ms);
 
+/* --- Fault injection ------------------------------------------------------------------ */
+
+/* Run the programs this test starts from now on under the fault-injection library
+ * tests/fault_inject.so (LD_PRELOAD) with these rules (fault_inject.c explains them: short
+ * transfers, EINTR, EAGAIN... on a schedule), each injected fault noted on the program's
+ * stderr ("fault_inject: fd 5: EINTR"); NULL turns it off. A thin layer over harness.h's
+ * fault_injection(). */
+void start_faults(const char *rules);
+/* How many faults of KIND ("short", "EINTR", "EAGAIN") C's stderr says were injected;
+ * fault_notes() counts them in a program's stderr already read (struct run's err). */
+int faults_injected(const struct child *c, const char *kind);
+int fault_notes(const char *stderr_text, const char *kind);
+/* TEXT without the library's "fault_inject: ..." lines (in place); returns TEXT. */
+char *without_fault_notes(char *text);
+
 #endif

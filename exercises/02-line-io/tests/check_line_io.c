@@ -10,14 +10,24 @@
  * - EINTR in recv: the same signals while recv_line waits for a line that comes later.
  * Every reading socket has a receive timeout (SO_RCVTIMEO): an implementation that waits
  * for bytes that never come fails in half a second with EAGAIN instead of hanging.
+ *
+ * And with the fault-injection library (tests/fault_inject.so, LD_PRELOAD): the last three
+ * tests run your send_all and recv_line in a separate process, this test program started
+ * again as `check_line_io --fault-child MODE PORT SIZE`, with the library in it. There
+ * every send() and recv() is short (at most half the bytes asked for), and calls fail with
+ * EINTR on a schedule, however the kernel would have done them. The child connects to the
+ * test over TCP and sends, reads lines, or echoes them; the test checks every byte.
  */
 #include "graded.h"
 #include "line_io.h"
 
 #include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -294,12 +304,17 @@ static void *read_until_end(void *arg)
 }
 
 /* LEN bytes of a pattern no shifted copy of itself matches (a lost or repeated chunk shows). */
+static void fill_pattern(char *data, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        data[i] = (char)((i * 7 + i / 251) % 256);
+}
+
 static char *pattern(size_t len)
 {
     char *data = malloc(len);
     ck_assert_ptr_nonnull(data);
-    for (size_t i = 0; i < len; i++)
-        data[i] = (char)((i * 7 + i / 251) % 256);
+    fill_pattern(data, len);
     return data;
 }
 
@@ -612,8 +627,394 @@ START_TEST(recv_line_survives_random_segmentation)
 }
 END_TEST
 
-int main(void)
+/* --- Under the fault-injection library ------------------------------------------------ */
+
+/* What the child of send_all_under_fault_injection sends, with one send_all call per
+ * part: every byte value, then 1 MiB of the pattern, then nothing (LEN 0), then "end\n". */
+enum { SEND_PATTERN = 1024 * 1024 };
+
+static char *send_payload(size_t *len)
 {
+    char *data = malloc(256 + SEND_PATTERN + 4);
+    if (data == NULL)
+        return NULL;
+    for (int i = 0; i < 256; i++)
+        data[i] = (char)i;
+    fill_pattern(data + 256, SEND_PATTERN);
+    memcpy(data + 256 + SEND_PATTERN, "end\n", 4);
+    *len = 256 + SEND_PATTERN + 4;
+    return data;
+}
+
+/* The child's side: report what failed on stderr (the test quotes it) and exit 1. */
+static int child_failed(const char *call, int error)
+{
+    fprintf(stderr, "child: %s failed: errno %d: %s%s\n", call, error, strerror(error),
+            error == ENOSYS ? ": not implemented yet" : "");
+    return 1;
+}
+
+/* The child's report of one recv_line call, for the test to compare: "+N\n" and the N
+ * bytes of a line, "!N\n" and the N bytes kept for EMSGSIZE, "=\n" for the end. */
+static int report(int fd, char kind, const char *bytes, size_t n)
+{
+    char head[32];
+    int len = kind == '=' ? snprintf(head, sizeof head, "=\n")
+                          : snprintf(head, sizeof head, "%c%zu\n", kind, n);
+    return harness_send_all(fd, head, (size_t)len) == 0 && harness_send_all(fd, bytes, n) == 0 ? 0
+                                                                                               : -1;
+}
+
+/* check_line_io --fault-child MODE PORT SIZE: this program again, started by a test with
+ * the fault-injection library preloaded. It connects to the test at 127.0.0.1:PORT and
+ *   send:  sends send_payload() with your send_all, one call per part;
+ *   lines: reads lines with your recv_line (SIZE bytes of room) and reports each result
+ *          with the harness's own send_all (so only recv_line is on trial);
+ *   echo:  sends every line your recv_line returns back with your send_all.
+ * Exit status 0 when everything went as the contract says, 1 (and why, on stderr) if not. */
+static int fault_child(int argc, char *argv[])
+{
+    if (argc != 5)
+        return 2;
+    const char *mode = argv[2];
+    int port = atoi(argv[3]);
+    size_t size = (size_t)strtoul(argv[4], NULL, 10);
+    int fd = tcp_connect("127.0.0.1", port);
+    if (fd < 0)
+        return child_failed("connect", errno);
+    /* A recv_line that waits for bytes that never come gives up instead of hanging. And
+     * no Nagle: short sends must not each wait for the last one's acknowledgement. */
+    struct timeval tv = {.tv_sec = 10};
+    int on = 1;
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+
+    int status = 0;
+    if (strcmp(mode, "send") == 0) {
+        size_t len;
+        char *data = send_payload(&len);
+        if (data == NULL)
+            return child_failed("malloc", ENOMEM);
+        size_t parts[][2] = {{0, 256}, {256, SEND_PATTERN}, {0, 0}, {256 + SEND_PATTERN, 4}};
+        for (size_t i = 0; i < 4 && status == 0; i++)
+            if (send_all(fd, data + parts[i][0], parts[i][1]) != 0)
+                status = child_failed("send_all", errno);
+        free(data);
+    } else {
+        struct line_reader *r = malloc(sizeof *r);
+        char *line = malloc(size + 1);
+        if (r == NULL || line == NULL)
+            return child_failed("malloc", ENOMEM);
+        line_reader_init(r, fd);
+        bool echo = strcmp(mode, "echo") == 0;
+        for (;;) {
+            errno = 0;
+            ssize_t n = recv_line(r, line, size);
+            int error = errno;
+            if (n < 0 && error != EMSGSIZE) {
+                status = child_failed("recv_line", error);
+                break;
+            }
+            size_t got = n >= 0 ? (size_t)n : size - 1;
+            int rc = echo ? (got > 0 ? send_all(fd, line, got) : 0)
+                          : report(fd,
+                                   n == 0  ? '='
+                                   : n > 0 ? '+'
+                                           : '!',
+                                   line, got);
+            if (rc != 0) {
+                status = child_failed(echo ? "send_all" : "reporting", errno);
+                break;
+            }
+            if (n == 0)
+                break;
+        }
+        free(line);
+        free(r);
+    }
+    close(fd);
+    return status;
+}
+
+/* A child running fault_child(MODE, SIZE) under the library with RULES, connected to us. */
+struct faulty {
+    struct child c;
+    int listener, fd;
+};
+
+static void start_faulty(struct faulty *f, const char *rules, const char *mode, size_t size)
+{
+    char self[4096], port_text[16], size_text[32];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    ck_assert_msg(n > 0, "readlink /proc/self/exe: %s", strerror(errno));
+    self[n] = '\0';
+    int port;
+    f->listener = listen_local(&port);
+    snprintf(port_text, sizeof port_text, "%d", port);
+    snprintf(size_text, sizeof size_text, "%zu", size);
+    start_faults(rules); /* the child notes each fault on its stderr: counted below */
+    const char *const argv[] = {self, "--fault-child", mode, port_text, size_text, NULL};
+    ck_assert_msg(child_start(&f->c, argv, 0) == 0, "cannot start %s: %s", self, strerror(errno));
+    start_faults(NULL);
+    f->fd = accept_from(f->listener, &f->c, 5000);
+    if (f->fd < 0)
+        fail_with_stderr(&f->c, "the child under the fault-injection library did not connect");
+    int on = 1;
+    setsockopt(f->fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+}
+
+/* Everything the child sends until it closes, resets or TIMEOUT_MS (scaled) pass: a
+ * malloc'd buffer (NUL-terminated) of *LEN bytes, however it ended. */
+static char *receive_all(int fd, size_t *len, int timeout_ms)
+{
+    long long deadline = monotonic_ms() + scaled_ms(timeout_ms);
+    size_t cap = 1 << 16, n = 0;
+    char *data = malloc(cap + 1);
+    ck_assert_ptr_nonnull(data);
+    while (monotonic_ms() < deadline) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        int left = (int)(deadline - monotonic_ms());
+        if (poll(&p, 1, left > 0 ? left : 0) <= 0)
+            continue;
+        if (n == cap) {
+            data = realloc(data, (cap *= 2) + 1);
+            ck_assert_ptr_nonnull(data);
+        }
+        ssize_t got = recv(fd, data + n, cap - n, 0);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            break; /* the end, or a reset: what came before it is what counts */
+        n += (size_t)got;
+    }
+    data[n] = '\0';
+    *len = n;
+    return data;
+}
+
+/* The child must exit 0 (within 5 s), and the library must have injected short transfers
+ * and EINTR (at least MIN_EACH of each): otherwise the test did not test. */
+static void finish_faulty(struct faulty *f, int min_each)
+{
+    int code = child_wait(&f->c, 5000);
+    if (code != 0) {
+        char what[128];
+        snprintf(what, sizeof what, "the child exited with status %d, not 0", code);
+        fail_with_stderr(&f->c, what);
+    }
+    int shorts = faults_injected(&f->c, "short"), eintrs = faults_injected(&f->c, "EINTR");
+    ck_assert_msg(shorts >= min_each && eintrs >= min_each,
+                  "the library injected only %d short transfers and %d EINTR: the test did not "
+                  "test",
+                  shorts, eintrs);
+    child_close(&f->c);
+    close(f->fd);
+    close(f->listener);
+}
+
+/* send_all under the library: every send() short, every third one failing with EINTR. All
+ * 256 byte values, 1 MiB, an empty send and "end\n" arrive exactly, in order. */
+START_TEST(send_all_under_fault_injection)
+{
+    struct faulty f;
+    size_t len, got_len;
+    char *want = send_payload(&len);
+    ck_assert_ptr_nonnull(want);
+    start_faulty(&f, "send:short;send:eintr@every=3", "send", 0);
+    char *got = receive_all(f.fd, &got_len, 20000);
+    long at = first_difference(got, want, got_len < len ? got_len : len);
+    if (got_len != len || at >= 0) {
+        char what[200];
+        if (at >= 0)
+            snprintf(what, sizeof what,
+                     "send_all under short writes and EINTR: the bytes received differ from "
+                     "those sent at offset %ld",
+                     at);
+        else
+            snprintf(what, sizeof what,
+                     "send_all under short writes and EINTR: %zu bytes arrived of %zu", got_len,
+                     len);
+        fail_with_stderr(&f.c, what);
+    }
+    finish_faulty(&f, 20);
+    free(got);
+    free(want);
+}
+END_TEST
+
+/* What recv_line(SIZE) must return, call after call, for the stream TEXT: the reports
+ * fault_child("lines") makes of them (see report()). */
+static char *expected_reports(const char *text, size_t len, size_t size, size_t *out_len)
+{
+    size_t cap = len * 2 + 64, n = 0;
+    char *out = malloc(cap);
+    ck_assert_ptr_nonnull(out);
+    for (size_t pos = 0; pos < len;) {
+        const char *newline = memchr(text + pos, '\n', len - pos);
+        size_t line = newline != NULL ? (size_t)(newline - text) - pos + 1 : len - pos;
+        char kind = line > size - 1 ? '!' : '+';
+        if (line > size - 1)
+            line = size - 1; /* EMSGSIZE: SIZE - 1 bytes now, the rest later */
+        n += (size_t)snprintf(out + n, cap - n, "%c%zu\n", kind, line);
+        memcpy(out + n, text + pos, line);
+        n += line;
+        pos += line;
+    }
+    memcpy(out + n, "=\n", 2);
+    *out_len = n + 2;
+    return out;
+}
+
+/* The N of a report's head "+N\n" at P (the bytes up to END): its digits, up to the '\n'. */
+static size_t report_length(const char *p, const char *end)
+{
+    size_t n = 0;
+    for (p++; p < end && *p >= '0' && *p <= '9'; p++)
+        n = n * 10 + (size_t)(*p - '0');
+    return n;
+}
+
+/* The first report where GOT and WANT differ, as a message; NULL when they are the same. */
+static const char *compare_reports(const char *got, size_t got_len, const char *want,
+                                   size_t want_len)
+{
+    static char why[600];
+    size_t g = 0, w = 0;
+    for (int call = 1; w < want_len; call++) {
+        char wk = want[w], gk = g < got_len ? got[g] : '?';
+        size_t wn = report_length(want + w, want + want_len);
+        size_t gn = g < got_len ? report_length(got + g, got + got_len) : 0;
+        const char *wb = (const char *)memchr(want + w, '\n', want_len - w) + 1;
+        const char *gb = g < got_len ? memchr(got + g, '\n', got_len - g) : NULL;
+        bool same = gb != NULL && gk == wk && gn == wn &&
+                    (size_t)(got + got_len - (gb + 1)) >= wn && memcmp(gb + 1, wb, wn) == 0;
+        if (!same) {
+            char shown[200];
+            snprintf(why, sizeof why, "recv_line call %d should have %s %zu bytes: \"%s\"; it %s",
+                     call,
+                     wk == '+'   ? "returned"
+                     : wk == '!' ? "failed with EMSGSIZE keeping"
+                                 : "ended:",
+                     wn, show(wb, wn, shown, sizeof shown),
+                     gb == NULL  ? "gave nothing more"
+                     : gk == '+' ? "returned a different line (or length)"
+                     : gk == '!' ? "failed with EMSGSIZE"
+                     : gk == '=' ? "returned 0 (the end)"
+                                 : "did something else");
+            return why;
+        }
+        w = (size_t)(wb - want) + wn;
+        g = (size_t)(gb + 1 - got) + gn;
+    }
+    return g == got_len ? NULL : "recv_line returned more after the end of the stream";
+}
+
+/* recv_line under the library: every recv() short (at most half of what was asked), every
+ * third one failing with EINTR, while the test sends 1500 lines of 0 to 700 bytes in random
+ * pieces (with room for 300 bytes: lines too long for it come back in 299-byte parts with
+ * EMSGSIZE), a line of every byte value but '\n', a line of 5000 bytes (longer than the
+ * reader's buffer), and an unterminated rest. Every call returns exactly what the contract
+ * says, in order, then 0. */
+START_TEST(recv_line_under_fault_injection)
+{
+    enum { SIZE = 300, LINES = 1500 };
+    size_t cap = LINES * 702 + 6000, len = 0;
+    char *text = malloc(cap);
+    unsigned seed = 7;
+    ck_assert_ptr_nonnull(text);
+    for (int i = 0; i < LINES; i++) {
+        seed = seed * 1103515245u + 12345u;
+        size_t n = (seed >> 16) % 701;
+        for (size_t j = 0; j < n; j++)
+            text[len++] = (char)('!' + (i + j) % 90);
+        text[len++] = '\n';
+        if (i == 100) { /* every byte value but '\n', NUL first */
+            for (int b = 0; b < 256; b++)
+                if (b != '\n')
+                    text[len++] = (char)b;
+            text[len++] = '\n';
+        }
+        if (i == 200) {
+            memset(text + len, 'L', 5000);
+            len += 5000;
+            text[len++] = '\n';
+        }
+    }
+    memcpy(text + len, "an unterminated rest", 20);
+    len += 20;
+    size_t want_len, got_len;
+    char *want = expected_reports(text, len, SIZE, &want_len);
+
+    struct faulty f;
+    pthread_t thread;
+    start_faulty(&f, "recv:short;recv:eintr@every=3", "lines", SIZE);
+    struct writer w = {
+        .fd = f.fd, .data = text, .len = len, .piece = 0, .pause_us = 0, .shut_down = true};
+    ck_assert_int_eq(pthread_create(&thread, NULL, write_slowly, &w), 0);
+    char *got = receive_all(f.fd, &got_len, 20000);
+    shutdown(f.fd, SHUT_RDWR); /* the writer stops at once if the child has gone */
+    pthread_join(thread, NULL);
+    const char *why = compare_reports(got, got_len, want, want_len);
+    if (why != NULL)
+        fail_with_stderr(&f.c, why);
+    finish_faulty(&f, 20);
+    free(got);
+    free(want);
+    free(text);
+}
+END_TEST
+
+/* Both at once, as a line server uses them: the child echoes every line with recv_line and
+ * send_all while a random third of its send() and recv() calls fail with EINTR and all are
+ * short. The test sends a line and waits for its echo, 600 times (lines of 1 to 3000 bytes,
+ * in one piece or in two; every byte value among them), then half-closes: the child ends
+ * with status 0. */
+START_TEST(line_echo_under_fault_injection)
+{
+    enum { SIZE = 4000, ROUNDS = 600 };
+    char *line = malloc(3001), *echo = malloc(3001);
+    unsigned seed = 99;
+    ck_assert(line != NULL && echo != NULL);
+    setenv("FAULT_SEED", "12345", 1);
+    struct faulty f;
+    start_faulty(&f, "send+recv:short;send+recv:eintr@p=0.3", "echo", SIZE);
+    for (int i = 0; i < ROUNDS; i++) {
+        seed = seed * 1103515245u + 12345u;
+        size_t n = 1 + (seed >> 16) % 3000;
+        for (size_t j = 0; j + 1 < n; j++) {
+            char c = (char)((i * 31 + j) % 256);
+            line[j] = c == '\n' ? ' ' : c;
+        }
+        line[n - 1] = '\n';
+        size_t first = i % 2 == 0 ? n : n / 2 + 1;
+        ck_assert_int_eq(harness_send_all(f.fd, line, first), 0);
+        if (first < n) {
+            sleep_ms(1);
+            ck_assert_int_eq(harness_send_all(f.fd, line + first, n - first), 0);
+        }
+        ssize_t got = recv_exact(f.fd, echo, n, 2000);
+        if (got != (ssize_t)n || memcmp(echo, line, n) != 0) {
+            char what[160];
+            snprintf(what, sizeof what, "line %d of %d (%zu bytes): %s", i + 1, ROUNDS, n,
+                     got < 0 ? "no echo within 2 s (or the child reset the connection)"
+                             : "the echo differs or was cut short");
+            fail_with_stderr(&f.c, what);
+        }
+    }
+    shutdown(f.fd, SHUT_WR);
+    char rest;
+    ck_assert_msg(recv_exact(f.fd, &rest, 1, 2000) == 0, "the child did not close at the end");
+    finish_faulty(&f, 20);
+    free(line);
+    free(echo);
+}
+END_TEST
+
+int main(int argc, char *argv[])
+{
+    if (argc > 1 && strcmp(argv[1], "--fault-child") == 0)
+        return fault_child(argc, argv);
+
     /* The graded items: test, points, timeout in seconds. */
     const struct graded_test tests[] = {
         GRADED(send_all_sends_everything, 2, 10),
@@ -630,6 +1031,9 @@ int main(void)
         GRADED(recv_line_keeps_binary_and_nul_bytes, 1, 5),
         GRADED(recv_line_reports_recv_errors, 1, 5),
         GRADED(recv_line_survives_random_segmentation, 2, 20),
+        GRADED(send_all_under_fault_injection, 3, 30),
+        GRADED(recv_line_under_fault_injection, 3, 30),
+        GRADED(line_echo_under_fault_injection, 2, 30),
     };
     return graded_main("02-line-io", tests, sizeof tests / sizeof tests[0]);
 }

@@ -136,7 +136,11 @@ int main(int argc, char *argv[])
         char ping[32];
         int len = snprintf(ping, sizeof ping, "ping %ld", seq);
         double sent_at = now_ms();
-        if (send(fd, ping, (size_t)len, 0) < 0 && errno != ECONNREFUSED) {
+        ssize_t sent;
+        do { /* EINTR: a signal came before the datagram left: send it again */
+            sent = send(fd, ping, (size_t)len, 0);
+        } while (sent < 0 && errno == EINTR);
+        if (sent < 0 && errno != ECONNREFUSED) {
             fprintf(stderr, "%s: send %s: %s\n", PROGRAM, where, strerror(errno));
             close(fd);
             return 1;

@@ -392,6 +392,37 @@ START_TEST(ignored_datagrams_do_not_extend_the_timeout)
 }
 END_TEST
 
+/* Under the fault-injection library (tests/fault_inject.so, preloaded into udp_ping): every
+ * second send() or recv() (sendto() and recvfrom() too) fails with EINTR, as if a signal had
+ * come; every third with EAGAIN if the socket is non-blocking; every third poll() or select()
+ * is interrupted. Interruptions cost nothing: the pings of the test above still find exactly
+ * their own echoes among the wrong ones, and the output is the same. */
+START_TEST(survives_eintr_and_eagain)
+{
+    struct ping_run r;
+    struct action tricky = {.other_address = true, .wrong_payload = true, .delay_ms = 50};
+    start_faults("send+recv:eintr@every=2;send+recv:eagain@every=3;poll:eintr@every=3");
+    ping(&r, (struct action[]){tricky, tricky, tricky}, 3,
+         (const char *const[]){"-c", "3", "-t", "1", NULL});
+    start_faults(NULL);
+    EXPECT(&r, r.run.code == 0, "exit status 0 expected");
+    EXPECT_LINE(&r, 0, "PING %s: 3 pings, timeout 1 s", r.where);
+    for (int i = 1; i <= 3; i++) {
+        double ms = expect_reply(&r, i, i);
+        EXPECT(&r, ms >= 45, "ping %d: %.3f ms, but the right echo came after 50 ms", i, ms);
+    }
+    EXPECT_LINE(&r, 4, "--- %s ping statistics ---", r.where);
+    EXPECT_LINE(&r, 5, "3 sent, 3 received, 0.0%% loss");
+    EXPECT(&r, r.nlines == 7, "7 lines expected");
+    int eintrs = fault_notes(r.run.err, "EINTR");
+    EXPECT(&r, eintrs >= 5,
+           "only %d EINTR were injected: the test did not test (does udp_ping use send() or "
+           "sendto(), recv() or recvfrom()?)",
+           eintrs);
+    ping_free(&r);
+}
+END_TEST
+
 int main(void)
 {
     /* The graded items: test, points, timeout in seconds. */
@@ -403,6 +434,7 @@ int main(void)
         GRADED(ignores_stale_and_duplicate_echoes, 3, 15),
         GRADED(computes_min_avg_max, 2, 15),
         GRADED(ignored_datagrams_do_not_extend_the_timeout, 2, 15),
+        GRADED(survives_eintr_and_eagain, 2, 15),
     };
     return graded_main("03-udp-ping", tests, sizeof tests / sizeof tests[0]);
 }

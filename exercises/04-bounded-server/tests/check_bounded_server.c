@@ -405,6 +405,50 @@ START_TEST(running_out_of_descriptors_does_not_spin)
 }
 END_TEST
 
+/* Under the fault-injection library (tests/fault_inject.so, preloaded into the server):
+ * every send() and recv() short (at most half the bytes), every third one and every second
+ * accept() failing with EINTR, every fifth poll() or select() interrupted. Two clients are
+ * echoed exactly: a line, a line in two pieces, every byte value, 1 MiB; then SIGTERM still
+ * stops the server with status 0. */
+START_TEST(echo_survives_short_transfers_and_eintr)
+{
+    enum { SIZE = 1024 * 1024 };
+    struct server s;
+    char all[256], got[256], *data = malloc(SIZE), *back = malloc(SIZE);
+    ck_assert(data != NULL && back != NULL);
+    for (int i = 0; i < 256; i++)
+        all[i] = (char)i;
+    for (int i = 0; i < SIZE; i++)
+        data[i] = (char)(i * 7 % 253 + 1);
+    start_faults("send+recv:short;send+recv:eintr@every=3;accept:eintr@every=2;"
+                 "poll:eintr@every=5");
+    start(&s, "4");
+    start_faults(NULL);
+    int a = connect_to(&s), b = connect_to(&s);
+    EXPECT_ECHO(a, "hello\n");
+    EXPECT_ECHO(b, "second client\n");
+    ck_assert_int_eq(send_all(b, "pie", 3), 0);
+    sleep_ms(20);
+    ck_assert_int_eq(send_all(b, "ces\n", 4), 0);
+    ck_assert_msg(recv_exact(b, got, 7, 2000) == 7 && memcmp(got, "pieces\n", 7) == 0,
+                  "a message sent in two pieces did not come back whole");
+    const char *why = check_echo(a, all, sizeof all);
+    ck_assert_msg(why == NULL, "echo of every byte value: %s", why);
+    ck_assert_msg(exchange(b, data, SIZE, back, SIZE, 10000), "1 MiB did not come back in 10 s");
+    ck_assert_msg(memcmp(back, data, SIZE) == 0, "the 1 MiB echo differs");
+    int shorts = faults_injected(&s.child, "short"), eintrs = faults_injected(&s.child, "EINTR");
+    ck_assert_msg(shorts >= 10 && eintrs >= 10,
+                  "only %d short transfers and %d EINTR were injected: the test did not test "
+                  "(does the server use send() and recv()?)",
+                  shorts, eintrs);
+    close(a);
+    close(b);
+    stop_server(&s);
+    free(data);
+    free(back);
+}
+END_TEST
+
 /* The command line: -h prints the usage (exit 0); a bad port or K is bad usage (exit 2); a
  * port in use is a runtime failure: exit 1 and "bounded_server: bind 127.0.0.1:PORT: Address
  * already in use"; stdout carries only the listening line; SIGINT stops it too. */
@@ -442,6 +486,7 @@ int main(void)
         GRADED(sigterm_with_clients_connected_exits_0, 2, 10),
         GRADED(running_out_of_descriptors_does_not_spin, 2, 20),
         GRADED(command_line_and_address_in_use, 1, 15),
+        GRADED(echo_survives_short_transfers_and_eintr, 2, 20),
     };
     return graded_main("04-bounded-server", tests, sizeof tests / sizeof tests[0]);
 }
