@@ -6,8 +6,9 @@
  *
  * A RULE is CALLS:FAULT[@SCHEDULE]
  *   CALLS     send, recv, read, write, accept, or io (= send, recv, read and write),
- *             several joined with '+' (send+write). sendto and sendmsg count as send,
- *             recvfrom and recvmsg as recv, accept4 as accept.
+ *             connect, poll, several joined with '+' (send+write). sendto and sendmsg
+ *             count as send, recvfrom and recvmsg as recv, accept4 as accept; ppoll,
+ *             select and pselect count as poll.
  *   FAULT     short       do the call, but with at most half the bytes (at least 1)
  *             eintr       fail with EINTR before doing anything (as if a signal came)
  *             eagain      fail with EAGAIN, only on a non-blocking descriptor
@@ -33,6 +34,16 @@
  * call). econnreset and epipe are sticky per descriptor once injected, as a real reset is
  * (except on accept: ECONNABORTED there concerns one queued client, not the listener).
  *
+ * connect and poll take only eintr (the other faults do not apply to them):
+ * - connect:eintr makes the real connect() first (on a stream socket), then reports
+ *   EINTR instead of success or EINPROGRESS: POSIX says a connect interrupted by a
+ *   signal is not aborted but completes in the background, and a correct program then
+ *   waits for writability and reads SO_ERROR (or, calling connect again, takes EISCONN
+ *   for success). Real errors (ECONNREFUSED at once, ...) pass through unchanged.
+ * - poll:eintr fails the wait at once with EINTR, as a signal arriving then would
+ *   (poll, ppoll, select and pselect are never restarted after a handler, whatever
+ *   SA_RESTART says). It is counted per call, whatever the descriptors.
+ *
  * FAULT_INJECT_LOG=1 prints each injected fault to stderr (for debugging a test).
  */
 #define _DEFAULT_SOURCE /* glibc: accept4 */
@@ -40,10 +51,13 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -55,7 +69,16 @@
 #define RTLD_NEXT ((void *)-1l)
 #endif
 
-enum call { CALL_SEND, CALL_RECV, CALL_READ, CALL_WRITE, CALL_ACCEPT, CALL_COUNT };
+enum call {
+    CALL_SEND,
+    CALL_RECV,
+    CALL_READ,
+    CALL_WRITE,
+    CALL_ACCEPT,
+    CALL_CONNECT,
+    CALL_POLL,
+    CALL_COUNT
+};
 enum fault { FAULT_SHORT, FAULT_EINTR, FAULT_EAGAIN, FAULT_ECONNRESET, FAULT_EPIPE };
 enum when { WHEN_EVERY, WHEN_NTH, WHEN_AFTER, WHEN_PROBABILITY };
 
@@ -90,6 +113,12 @@ static ssize_t (*real_sendto)(int, const void *, size_t, int, const struct socka
 static ssize_t (*real_recvfrom)(int, void *, size_t, int, struct sockaddr *, socklen_t *);
 static ssize_t (*real_sendmsg)(int, const struct msghdr *, int);
 static ssize_t (*real_recvmsg)(int, struct msghdr *, int);
+static int (*real_connect)(int, const struct sockaddr *, socklen_t);
+static int (*real_poll)(struct pollfd *, nfds_t, int);
+static int (*real_ppoll)(struct pollfd *, nfds_t, const struct timespec *, const sigset_t *);
+static int (*real_select)(int, fd_set *, fd_set *, fd_set *, struct timeval *);
+static int (*real_pselect)(int, fd_set *, fd_set *, fd_set *, const struct timespec *,
+                           const sigset_t *);
 
 static void bad_spec(const char *spec)
 {
@@ -100,7 +129,8 @@ static void bad_spec(const char *spec)
 
 static unsigned parse_calls(char *text, const char *spec)
 {
-    static const char *const names[CALL_COUNT] = {"send", "recv", "read", "write", "accept"};
+    static const char *const names[CALL_COUNT] = {"send",   "recv",    "read", "write",
+                                                  "accept", "connect", "poll"};
     unsigned mask = 0;
     for (char *save = NULL, *name = strtok_r(text, "+", &save); name != NULL;
          name = strtok_r(NULL, "+", &save)) {
@@ -184,6 +214,11 @@ static void setup(void)
     *(void **)&real_recvfrom = dlsym(RTLD_NEXT, "recvfrom");
     *(void **)&real_sendmsg = dlsym(RTLD_NEXT, "sendmsg");
     *(void **)&real_recvmsg = dlsym(RTLD_NEXT, "recvmsg");
+    *(void **)&real_connect = dlsym(RTLD_NEXT, "connect");
+    *(void **)&real_poll = dlsym(RTLD_NEXT, "poll");
+    *(void **)&real_ppoll = dlsym(RTLD_NEXT, "ppoll");
+    *(void **)&real_select = dlsym(RTLD_NEXT, "select");
+    *(void **)&real_pselect = dlsym(RTLD_NEXT, "pselect");
 
     const char *seed = getenv("FAULT_SEED");
     if (seed != NULL)
@@ -201,7 +236,8 @@ static void setup(void)
     free(copy);
 }
 
-/* A small xorshift generator: reproducible from FAULT_SEED, no libc state touched. */
+/* A small xorshift generator: reproducible from FAULT_SEED, no libc state touched.
+ * Called with LOCK held. */
 static double next_random(void)
 {
     random_state ^= random_state << 13;
@@ -233,17 +269,24 @@ static int is_nonblocking(int fd)
 }
 
 /* Which fault, if any, this call gets: -1 for none. ERRORS_ONLY: the call cannot be
- * made short (a datagram, or data in iovecs), so only eintr and eagain apply. */
+ * made short (a datagram, or data in iovecs), so only eintr and eagain apply. poll
+ * (FD -1) and connect take only eintr; connect only on a stream socket. */
 static int choose_fault_for(enum call call, int fd, int errors_only)
 {
     pthread_once(&once, setup);
-    if (nrules == 0 || fd < 0 || !is_stream(fd))
+    if (nrules == 0)
         return -1;
-    if (is_datagram(fd))
+    if (call != CALL_POLL && (fd < 0 || !is_stream(fd)))
+        return -1;
+    if (call != CALL_POLL && is_datagram(fd)) {
+        if (call == CALL_CONNECT)
+            return -1; /* a datagram socket's connect only sets an address */
         errors_only = 1;
+    }
     int chosen = -1;
     pthread_mutex_lock(&lock);
-    if (fd < MAX_FDS && (reset_fds[fd / 8] & (1u << (fd % 8))))
+    if (call != CALL_POLL && call != CALL_CONNECT && call != CALL_ACCEPT && fd < MAX_FDS &&
+        (reset_fds[fd / 8] & (1u << (fd % 8))))
         chosen = call == CALL_SEND || call == CALL_WRITE ? FAULT_EPIPE : FAULT_ECONNRESET;
     /* Every rule counts its own matching calls. When several fire on one call, an
      * error wins over a short transfer (the call fails; nothing is transferred). */
@@ -256,6 +299,8 @@ static int choose_fault_for(enum call call, int fd, int errors_only)
         if (r->fault == FAULT_SHORT && call == CALL_ACCEPT)
             continue;
         if (errors_only && r->fault != FAULT_EINTR && r->fault != FAULT_EAGAIN)
+            continue;
+        if ((call == CALL_CONNECT || call == CALL_POLL) && r->fault != FAULT_EINTR)
             continue;
         unsigned long k = ++r->matched;
         int fire = 0;
@@ -312,8 +357,13 @@ static int apply(int fault, size_t *len, ssize_t *result)
 {
     switch (fault) {
     case FAULT_SHORT:
-        if (*len > 1)
+        if (*len > 1) {
+            /* Under the lock: the generator's state is shared by every thread (helgrind
+             * found the race in a threaded server). */
+            pthread_mutex_lock(&lock);
             *len = 1 + (size_t)(next_random() * (double)(*len / 2));
+            pthread_mutex_unlock(&lock);
+        }
         return 0;
     case FAULT_EINTR:
         errno = EINTR;
@@ -454,4 +504,50 @@ ssize_t recvmsg(int fd, struct msghdr *message, int flags)
     if (apply(choose_fault_for(CALL_RECV, fd, 1), &unused, &result))
         return result;
     return real_recvmsg(fd, message, flags);
+}
+
+/* connect:eintr -- the attempt is made, and goes on; only the wait is "interrupted". */
+int connect(int fd, const struct sockaddr *address, socklen_t length)
+{
+    int fault = choose_fault(CALL_CONNECT, fd);
+    int result = real_connect(fd, address, length);
+    if (fault == FAULT_EINTR && (result == 0 || errno == EINPROGRESS)) {
+        errno = EINTR;
+        return -1;
+    }
+    return result;
+}
+
+/* poll:eintr -- a signal arrived before anything was ready. */
+static int wait_interrupted(void)
+{
+    if (choose_fault(CALL_POLL, -1) != FAULT_EINTR)
+        return 0;
+    errno = EINTR;
+    return 1;
+}
+
+int poll(struct pollfd *fds, nfds_t count, int timeout)
+{
+    return wait_interrupted() ? -1 : real_poll(fds, count, timeout);
+}
+
+/* ppoll is a Linux extension, declared by glibc only under _GNU_SOURCE. */
+int ppoll(struct pollfd *fds, nfds_t count, const struct timespec *timeout, const sigset_t *mask);
+int ppoll(struct pollfd *fds, nfds_t count, const struct timespec *timeout, const sigset_t *mask)
+{
+    return wait_interrupted() ? -1 : real_ppoll(fds, count, timeout, mask);
+}
+
+int select(int count, fd_set *read_set, fd_set *write_set, fd_set *error_set,
+           struct timeval *timeout)
+{
+    return wait_interrupted() ? -1 : real_select(count, read_set, write_set, error_set, timeout);
+}
+
+int pselect(int count, fd_set *read_set, fd_set *write_set, fd_set *error_set,
+            const struct timespec *timeout, const sigset_t *mask)
+{
+    return wait_interrupted() ? -1
+                              : real_pselect(count, read_set, write_set, error_set, timeout, mask);
 }

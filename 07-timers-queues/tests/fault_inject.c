@@ -31,7 +31,8 @@
  * no reset); on sendmsg/recvmsg `short` does not apply either (their data is in iovecs).
  * eintr and eagain never change state (nothing was transferred), so a correct program
  * simply retries; short transfers are real (the rest of the bytes stay for the next
- * call). econnreset and epipe are sticky per descriptor once injected, as a real reset is.
+ * call). econnreset and epipe are sticky per descriptor once injected, as a real reset is
+ * (except on accept: ECONNABORTED there concerns one queued client, not the listener).
  *
  * connect and poll take only eintr (the other faults do not apply to them):
  * - connect:eintr makes the real connect() first (on a stream socket), then reports
@@ -320,7 +321,10 @@ static int choose_fault_for(enum call call, int fd, int errors_only)
         if (fire && (chosen < 0 || chosen == FAULT_SHORT))
             chosen = (int)r->fault;
     }
-    if ((chosen == FAULT_ECONNRESET || chosen == FAULT_EPIPE) && fd < MAX_FDS)
+    /* Sticky: a reset connection stays reset. Not for accept: its ECONNABORTED is about
+     * one queued client, and the listening socket must go on accepting the others. */
+    if ((chosen == FAULT_ECONNRESET || chosen == FAULT_EPIPE) && fd < MAX_FDS &&
+        call != CALL_ACCEPT)
         reset_fds[fd / 8] |= (unsigned char)(1u << (fd % 8));
     pthread_mutex_unlock(&lock);
     if (chosen >= 0 && logging) {
