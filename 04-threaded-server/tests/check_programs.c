@@ -180,6 +180,37 @@ START_TEST(forking_server_parent_closes_its_copy)
 }
 END_TEST
 
+/* EMFILE: the parent holds no client's descriptor (it closes its copy), so clients alone
+ * never exhaust them. Its limit set to its lowest free descriptor number leaves it none:
+ * accept fails; it says so once, does not spin, and serves the queued client as soon as
+ * descriptors are back, then new clients. */
+START_TEST(forking_server_out_of_descriptors_then_recovers)
+{
+    struct server s;
+    START(&s, "./forking_server", "-p", "0", "-q");
+    pid_t pid = s.child.pid;
+    int limit = lowest_free_fd(pid);
+    ck_assert_int_gt(limit, 3);
+    long previous = set_fd_limit(pid, limit);
+    ck_assert_int_gt(previous, limit);
+    int waiting = connect_or_fail(&s);
+    ck_assert_int_eq(send_all(waiting, "queued", 6), 0);
+    ck_assert_msg(wait_for_stderr(&s, "forking_server: accept: Too many open files", 5000),
+                  "the server did not report EMFILE");
+    ck_assert(nothing_arrives(waiting, 200));
+    double share = cpu_share(pid, 500);
+    ck_assert_msg(share >= 0 && share < 0.2, "%.0f%% of a CPU while at EMFILE", share * 100);
+    ck_assert_int_eq(set_fd_limit(pid, previous), limit);
+    char got[6];
+    ck_assert_int_eq(recv_exact(waiting, got, sizeof got, 5000), (int)sizeof got);
+    ck_assert_mem_eq(got, "queued", sizeof got);
+    close(waiting);
+    ck_assert_int_eq(echo_once(&s, "and new ones\n", 3000), 0);
+    ck_assert_int_eq(wait_for_count(count_children, pid, 0, 5000), 0);
+    ck_assert_int_eq(server_stop(&s), 0);
+}
+END_TEST
+
 /* SIGTERM ends the children still serving and reaps them: no process is left behind, and
  * their clients see the connection end. */
 START_TEST(forking_server_stop_ends_its_children)
@@ -387,6 +418,7 @@ static Suite *programs_suite(void)
     tcase_add_test(tc, forking_server_reaps_a_burst_of_children);
     tcase_add_test(tc, forking_server_parent_closes_its_copy);
     tcase_add_test(tc, forking_server_stop_ends_its_children);
+    tcase_add_test(tc, forking_server_out_of_descriptors_then_recovers);
     tcase_add_test(tc, pool_server_third_client_waits_for_a_free_thread);
     tcase_add_test(tc, multi_client_needs_a_concurrent_server);
     tcase_add_test(tc, multi_client_words_and_failures);

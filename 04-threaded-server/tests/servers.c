@@ -319,3 +319,26 @@ long set_fd_limit(pid_t pid, long soft)
         limit.rlim_max = (rlim_t)soft; /* only root may: then prlimit fails below */
     return prlimit(pid, RLIMIT_NOFILE, &limit, NULL) == 0 ? (long)old.rlim_cur : -1;
 }
+
+int lowest_free_fd(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/fd", (int)pid);
+    DIR *dir = opendir(path);
+    if (dir == NULL)
+        return -1;
+    static bool open_fds[4096];
+    memset(open_fds, 0, sizeof open_fds);
+    struct dirent *entry;
+    while ((entry = readdir(dir)) != NULL) {
+        char *end;
+        long fd = strtol(entry->d_name, &end, 10);
+        if (*end == '\0' && end != entry->d_name && fd >= 0 && fd < 4096)
+            open_fds[fd] = true;
+    }
+    closedir(dir);
+    int fd = 0;
+    while (fd < 4096 && open_fds[fd])
+        fd++;
+    return fd < 4096 ? fd : -1;
+}

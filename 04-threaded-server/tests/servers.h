@@ -99,5 +99,9 @@ int threads_accepting_signal(pid_t pid, int signal);
  * pretends to change the limits of the program it runs). Returns the previous soft limit,
  * or -1 (nothing changed). */
 long set_fd_limit(pid_t pid, long soft);
+/* The lowest descriptor number process PID does not have open (the number its next
+ * accept() would get), or -1. With its soft RLIMIT_NOFILE set to that number, the process
+ * has not one descriptor left: its next accept() fails with EMFILE. */
+int lowest_free_fd(pid_t pid);
 
 #endif
