@@ -26,7 +26,7 @@ SHELL := /bin/bash
 # CC=... and SANITIZE=... given on the command line reach every folder by themselves:
 # make passes command-line variables down to the folders' own make runs.
 
-.PHONY: all test memcheck helgrind demo bench fuzz clean help deps format format-check handout grade \
+.PHONY: copies-check all test memcheck helgrind demo bench fuzz clean help deps format format-check handout grade \
         check-grading
 
 all:
@@ -119,8 +119,25 @@ endef
 # One folder per core: tests mostly wait (on sockets, timers, child processes), and
 # valgrind runs a program on one core at a time. Every deadline in the tests is scaled
 # for a slow machine (CK_TIMEOUT_MULTIPLIER under valgrind).
-test: deps
+test: deps copies-check
 	$(call run-all,test,$(NPROC))
+
+# Folders include nothing from each other, so the kit's shared test files are copied into
+# each: the fault-injection shim, the fuzz corpus replayer and the harness (whose
+# 07-timers-queues copy has additions of its own, each marked "Added for 07-timers-queues").
+# The copies must not drift apart.
+SHARED_TEST_FILES := tests/fault_inject.c tests/fuzz_replay.c tests/harness.c tests/harness.h
+
+copies-check:
+	@status=0; for f in $(SHARED_TEST_FILES); do \
+	  first=; for c in $(addsuffix /$$f,$(FOLDERS)) exercises/*/$$f; do \
+	    [ -f "$$c" ] || continue; \
+	    case $$c in 07-timers-queues/tests/harness.*) continue;; esac; \
+	    if [ -z "$$first" ]; then first=$$c; \
+	    elif ! cmp -s "$$first" "$$c"; then \
+	      echo "make: $$c differs from $$first (they must be the same file)" >&2; status=1; fi; \
+	  done; \
+	done; exit $$status
 
 memcheck: deps
 	$(call run-all,memcheck,$(NPROC))
