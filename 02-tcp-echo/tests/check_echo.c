@@ -17,22 +17,6 @@
 #define SERVER(s)                                                                                  \
     ck_assert_int_eq(server_start(s, (const char *const[]){"./echo_server", "-p", "0", NULL}), 0)
 
-static int connect_to(const struct server *s)
-{
-    int fd = tcp_connect(s->host, s->port);
-    ck_assert_int_ge(fd, 0);
-    return fd;
-}
-
-/* Send TEXT and assert that exactly TEXT comes back. */
-static void assert_echo(int fd, const char *text, size_t len)
-{
-    char *back = malloc(len + 1);
-    ck_assert_int_eq(exchange(fd, text, back, len, 10000), (ssize_t)len);
-    ck_assert_int_eq(memcmp(back, text, len), 0);
-    free(back);
-}
-
 /* One byte comes back as one byte. */
 START_TEST(echo_one_byte)
 {

@@ -29,22 +29,6 @@ static size_t big(size_t len)
     return getenv("RUN_UNDER") != NULL ? len / 4 : len;
 }
 
-static int connect_to(const struct server *s)
-{
-    int fd = tcp_connect(s->host, s->port);
-    ck_assert_int_ge(fd, 0);
-    return fd;
-}
-
-/* Send LEN bytes of DATA and assert that exactly they come back. */
-static void assert_echo(int fd, const void *data, size_t len)
-{
-    char *back = malloc(len + 1);
-    ck_assert_int_eq(exchange(fd, data, back, len, 30000), (ssize_t)len);
-    ck_assert_int_eq(memcmp(back, data, len), 0);
-    free(back);
-}
-
 /* Wait up to TIMEOUT_MS for NEEDLE to appear in the stderr of C (a server writes its
  * note about a connection after it has closed it, so after the client saw the end).
  * Returns its stderr (free it); the test fails if NEEDLE never came. */

@@ -4,6 +4,7 @@
 
 #include "harness_extra.h"
 #include "harness.h"
+#include <check.h>
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -342,4 +343,20 @@ int child_finish(struct child *c, char **out, char **err, int timeout_ms)
     *err = child_stderr(c);
     child_close(c);
     return code;
+}
+
+int connect_to(const struct server *s)
+{
+    int fd = tcp_connect(s->host, s->port);
+    ck_assert_int_ge(fd, 0);
+    return fd;
+}
+
+void assert_echo(int fd, const void *data, size_t len)
+{
+    char *back = malloc(len + 1);
+    ck_assert_ptr_nonnull(back);
+    ck_assert_int_eq(exchange(fd, data, back, len, 30000), (ssize_t)len);
+    ck_assert_int_eq(memcmp(back, data, len), 0);
+    free(back);
 }

@@ -5,6 +5,8 @@
  * - a test playing a (misbehaving) server for the clients: test_listener(),
  *   accept_within(), unused_port();
  * - exchange(): send and receive at once (an echo of 1 MiB deadlocks otherwise);
+ * - connect_to(), assert_echo(): the same two steps in every echo test, failing the
+ *   Check test on error;
  * - run_with_files(): a program with a regular file as stdin and stdout, like
  *   `echo_client - < big.bin > out.bin`;
  * - a look at a running server: its CPU time, memory, lowest free fd, and changing
@@ -33,6 +35,13 @@ int unused_port(void);
  * TIMEOUT_MS. Returns how many bytes came back (LEN when all did), or -1 on error or
  * timeout. */
 ssize_t exchange(int fd, const void *out, void *in, size_t len, int timeout_ms);
+
+/* For Check tests (they fail the test rather than return an error): connect to the
+ * server S (harness.h), and send LEN bytes of DATA on FD and assert that exactly they
+ * come back (within 30 s, scaled). */
+struct server;
+int connect_to(const struct server *s);
+void assert_echo(int fd, const void *data, size_t len);
 
 /* Fill BUF with LEN bytes from a fixed pseudo-random sequence (same SEED, same bytes). */
 void fill_random(void *buf, size_t len, unsigned seed);

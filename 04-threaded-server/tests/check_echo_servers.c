@@ -254,17 +254,13 @@ START_TEST(connections_in_a_row_leave_no_trace)
     int threads = kinds[_i].idle_threads + (kinds[_i].has_threads ? SANITIZER_THREADS : 0);
     ck_assert_int_gt(fds, 3);
     ck_assert_int_eq(echo_once(&s, "warm up\n", 2000), 0);
-    ck_assert_int_eq(wait_for_count(count_threads, pid, threads, 5000), threads);
-    ck_assert_int_eq(wait_for_count(count_open_fds, pid, fds, 5000), fds);
-    ck_assert_int_eq(wait_for_count(count_children, pid, 0, 5000), 0);
+    ASSERT_BACK_TO(pid, fds, threads, 5000);
     int in_a_row = kinds[_i].in_a_row;
     if (under_valgrind() && !kinds[_i].has_threads)
         in_a_row = 100; /* a fork under valgrind costs ~40 ms: see servers.h */
     for (int i = 0; i < in_a_row; i++)
         ck_assert_msg(echo_once(&s, "x", 2000) == 0, "connection %d was not echoed", i);
-    ck_assert_int_eq(wait_for_count(count_open_fds, pid, fds, 5000), fds);
-    ck_assert_int_eq(wait_for_count(count_threads, pid, threads, 5000), threads);
-    ck_assert_int_eq(wait_for_count(count_children, pid, 0, 5000), 0);
+    ASSERT_BACK_TO(pid, fds, threads, 5000);
     stop(&s, _i);
 }
 END_TEST
@@ -315,9 +311,7 @@ START_TEST(idle_crowd_does_not_delay_a_normal_client)
     ck_assert_int_eq(echo_round_trip(idle[n - 1], "last idle\n", 10, 2000), 0);
     for (int i = 0; i < n; i++)
         close(idle[i]);
-    ck_assert_int_eq(wait_for_count(count_open_fds, pid, fds, 5000), fds);
-    ck_assert_int_eq(wait_for_count(count_threads, pid, threads, 5000), threads);
-    ck_assert_int_eq(wait_for_count(count_children, pid, 0, 5000), 0);
+    ASSERT_BACK_TO(pid, fds, threads, 5000);
     stop_quietly(&s, _i);
 }
 END_TEST

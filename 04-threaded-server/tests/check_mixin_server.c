@@ -194,9 +194,7 @@ START_TEST(requests_in_a_row_leave_no_trace)
         assert_reply(reply, len, "x", 1);
         free(reply);
     }
-    ck_assert_int_eq(wait_for_count(count_open_fds, pid, fds, 5000), fds);
-    ck_assert_int_eq(wait_for_count(count_threads, pid, threads, 5000), threads);
-    ck_assert_int_eq(wait_for_count(count_children, pid, 0, 5000), 0);
+    ASSERT_BACK_TO(pid, fds, threads, 5000);
     stop(&s, _i);
 }
 END_TEST
@@ -277,9 +275,7 @@ START_TEST(burst_of_resets_leaves_no_trace)
     connect_idle_crowd(&s, _i, clients, n);
     for (int i = 0; i < n; i++)
         close_with_reset(clients[i]);
-    ck_assert_int_eq(wait_for_count(count_children, pid, 0, 10000), 0);
-    ck_assert_int_eq(wait_for_count(count_open_fds, pid, fds, 10000), fds);
-    ck_assert_int_eq(wait_for_count(count_threads, pid, threads, 10000), threads);
+    ASSERT_BACK_TO(pid, fds, threads, 10000);
     size_t len;
     char *reply = request(&s, "after", 5, false, &len);
     assert_reply(reply, len, "after", 5);

@@ -75,6 +75,16 @@ size_t send_until_stalled(int fd, size_t len, int stall_ms, int timeout_ms);
 
 /* Call COUNT(PID) until it returns EXPECTED or TIMEOUT_MS passes; returns its last value. */
 int wait_for_count(int (*count)(pid_t), pid_t pid, int expected, int timeout_ms);
+/* In a Check test: assert that server PID is back to FDS descriptors, THREADS threads and
+ * no child process, waiting up to TIMEOUT_MS for each (a thread leaves, and a child is
+ * reaped, a moment after its client). A macro, so that a failure names the test's line. */
+#define ASSERT_BACK_TO(pid, fds, threads, timeout_ms)                                              \
+    do {                                                                                           \
+        ck_assert_int_eq(wait_for_count(count_open_fds, (pid), (fds), (timeout_ms)), (fds));       \
+        ck_assert_int_eq(wait_for_count(count_threads, (pid), (threads), (timeout_ms)),            \
+                         (threads));                                                               \
+        ck_assert_int_eq(wait_for_count(count_children, (pid), 0, (timeout_ms)), 0);               \
+    } while (0)
 /* Wait until the server's stderr contains TEXT. Returns true if it did in time. */
 bool wait_for_stderr(const struct server *s, const char *text, int timeout_ms);
 

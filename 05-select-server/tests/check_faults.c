@@ -91,6 +91,18 @@ static void echo_core(int fd)
     free(data);
 }
 
+/* Two clients connected at once: the first is echoed a byte, then each gets the echo
+ * core back while the other stays connected. */
+static void two_clients_get_every_byte(const struct server *s)
+{
+    int a = connect_or_fail(s), b = connect_or_fail(s);
+    ck_assert_int_eq(echo_round_trip(a, "a", 1, 3000), 0);
+    echo_core(b);
+    echo_core(a);
+    close(a);
+    close(b);
+}
+
 /* Short reads and writes and EINTR everywhere: two clients at once each get every byte
  * back (a line in pieces, all byte values, 1 MiB), and SIGTERM still gives exit 0. */
 START_TEST(echo_servers_deliver_every_byte_under_short_io_and_eintr)
@@ -98,12 +110,7 @@ START_TEST(echo_servers_deliver_every_byte_under_short_io_and_eintr)
     fault_injection(SHORT_AND_EINTR);
     struct server s;
     start(&s, _i);
-    int a = connect_or_fail(&s), b = connect_or_fail(&s);
-    ck_assert_int_eq(echo_round_trip(a, "a", 1, 3000), 0);
-    echo_core(b);
-    echo_core(a);
-    close(a);
-    close(b);
+    two_clients_get_every_byte(&s);
     ck_assert_int_eq(echo_once(&s, "and a third\n", 3000), 0);
     stop_quietly(&s, kinds[_i].name);
 }
@@ -119,12 +126,7 @@ START_TEST(echo_servers_deliver_every_byte_under_eagain)
     fault_injection("send+recv+accept:eagain@every=2;io:short;io:eintr@every=5");
     struct server s;
     start(&s, _i);
-    int a = connect_or_fail(&s), b = connect_or_fail(&s);
-    ck_assert_int_eq(echo_round_trip(a, "a", 1, 3000), 0);
-    echo_core(b);
-    echo_core(a);
-    close(a);
-    close(b);
+    two_clients_get_every_byte(&s);
     for (int i = 0; i < 5; i++)
         ck_assert_int_eq(echo_once(&s, "and more\n", 3000), 0);
     stop_quietly(&s, kinds[_i].name);
