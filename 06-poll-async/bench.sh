@@ -17,7 +17,8 @@
 # How a run goes: for each level, each model in turn (so that the ratio compares runs
 # made close together in time): start the server, run loadgen -c LEVEL, note what it
 # printed, the server's peak memory (VmHWM; plus its children's PSS, sampled in the
-# middle of the run, for a forking server) and its CPU use, then SIGTERM it and check
+# middle of the run, for a forking server), its CPU use and its context switches (all
+# its threads and children, in the middle half of the run), then SIGTERM it and check
 # that it exits 0. A model whose program is not built is reported as skipped; a level
 # the fd limit cannot hold (RLIMIT_NOFILE, raised as far as the hard limit allows) is
 # reported as not run.
@@ -101,9 +102,22 @@ tree_memory_kib() {
     echo "${total:-0}"
 }
 
+# Context switches (voluntary and involuntary) of PID's threads and of its children's
+# threads, summed: how often the server's threads went to sleep or were put aside.
+tree_switches() {
+    local tasks child
+    tasks="/proc/$1/task/*/status"
+    for child in $(ps -o pid= --ppid "$1" 2>/dev/null); do tasks+=" /proc/$child/task/*/status"; done
+    # shellcheck disable=SC2086 # the globs are meant to expand; a task may end meanwhile
+    cat $tasks 2>/dev/null | awk '/^(non)?voluntary_ctxt_switches:/ { s += $2 } END { print s + 0 }'
+}
+now_seconds() { awk '{ print $1 }' /proc/uptime; }
+# Sleep until the uptime clock reads $1 seconds (at once if it is past).
+sleep_until() { sleep "$(awk -v t="$1" '{ printf "%.3f", (t > $1 ? t - $1 : 0) }' /proc/uptime)"; }
+
 # --- One run: start, load, measure, stop ------------------------------------------------------
 # run_one COMMAND LEVEL: prints
-#   "rps p50 p99 errors mismatches memory_kib srv_cpu gen_cpu starved note"
+#   "rps p50 p99 errors mismatches memory_kib srv_cpu gen_cpu starved switches note"
 run_one() {
     local command=$1 level=$2 fifo=$tmp/listening line port note=
     rm -f "$fifo"
@@ -117,28 +131,43 @@ run_one() {
         kill -KILL "$server_pid" 2>/dev/null
         wait "$server_pid" 2>/dev/null
         server_pid=
-        echo "0 0 0 0 0 0 0 0 0 did-not-start"
+        echo "0 0 0 0 0 0 0 0 0 0 did-not-start"
         return
     fi
     port=${line##*:}
-    local cpu_before result timing half
+    local cpu_before result timing start
     cpu_before=$(cpu_ticks "$server_pid")
-    # Sample the process tree's memory half-way through the load (forking servers'
-    # children are not in the parent's VmHWM). A sleep for a measurement, not to wait
-    # for readiness.
-    half=$(awk -v d="$seconds" 'BEGIN { print d / 2 + 0.2 }')
-    (sleep "$half" && tree_memory_kib "$server_pid" > "$tmp/tree_rss") &
+    # During the load: count the server's context switches at a quarter and at three
+    # quarters of it, and sample its process tree's memory half-way (forking servers'
+    # children are not in the parent's VmHWM). Sleeps for a measurement, not to wait
+    # for readiness; the 0.1 s more is for loadgen's connecting. The times are fixed in
+    # advance, and a count is dated half-way through its reading: reading the files of
+    # 1000 processes takes a while.
+    start=$(now_seconds)
+    (
+        at() { awk -v s="$start" -v d="$seconds" -v f="$1" 'BEGIN { printf "%.3f", s + d * f + 0.1 }'; }
+        sleep_until "$(at 0.25)"
+        a=$(now_seconds) s1=$(tree_switches "$server_pid") b=$(now_seconds)
+        t1=$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.3f", (a + b) / 2 }')
+        sleep_until "$(at 0.5)"
+        tree_memory_kib "$server_pid" > "$tmp/tree_rss"
+        sleep_until "$(at 0.75)"
+        a=$(now_seconds) s2=$(tree_switches "$server_pid") b=$(now_seconds)
+        t2=$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.3f", (a + b) / 2 }')
+        echo "$((s2 - s1)) $t1 $t2" > "$tmp/switches"
+    ) &
     local sampler=$!
     local TIMEFORMAT='%R %U %S'
     timing=$({ time "$loadgen" -H 127.0.0.1 -p "$port" -c "$level" -s "$size" -d "$seconds" \
         -i "$idle" > "$tmp/loadgen.out" 2> "$tmp/loadgen.err"; } 2>&1)
     result=$(cat "$tmp/loadgen.out")
     wait "$sampler" 2>/dev/null
-    local cpu_after hwm tree wall
+    local cpu_after hwm tree switches
     cpu_after=$(cpu_ticks "$server_pid")
     hwm=$(vm_kib "$server_pid" VmHWM)
     tree=$(cat "$tmp/tree_rss" 2>/dev/null || echo 0)
-    rm -f "$tmp/tree_rss"
+    switches=$(cat "$tmp/switches" 2>/dev/null || echo "0 0 0")
+    rm -f "$tmp/tree_rss" "$tmp/switches"
     # Stop it the way the contract says: SIGTERM, exit 0 within 2 s.
     kill -TERM "$server_pid" 2>/dev/null
     local waited=0
@@ -157,7 +186,7 @@ run_one() {
     server_pid=
     if [[ ! $result =~ ^conns=[0-9]+\ rps=([0-9]+)\ p50_us=([0-9]+)\ p99_us=([0-9]+)\ errors=([0-9]+)\ mismatches=([0-9]+)$ ]]; then
         sed 's/^/    loadgen: /' "$tmp/loadgen.err" >&2
-        echo "0 0 0 0 0 $hwm 0 0 0 loadgen-failed${note:+,$note}"
+        echo "0 0 0 0 0 $hwm 0 0 0 0 loadgen-failed${note:+,$note}"
         return
     fi
     local rps=${BASH_REMATCH[1]} p50=${BASH_REMATCH[2]} p99=${BASH_REMATCH[3]}
@@ -169,10 +198,14 @@ run_one() {
         "$tmp/loadgen.err")
     awk -v t="$timing" -v c=$((cpu_after - cpu_before)) -v hz="$ticks" \
         -v rest="$rps $p50 $p99 $errors $mismatches ${hwm:-0}" -v starved="${starved:-0}" \
-        -v note="${note:--}" 'BEGIN {
+        -v rps="$rps" -v switches="$switches" -v note="${note:--}" 'BEGIN {
             split(t, w, " "); wall = w[1] > 0 ? w[1] : 1
-            printf "%s %.0f %.0f %s %s\n", rest, 100 * c / hz / wall,
-                   100 * (w[2] + w[3]) / wall, starved, note }'
+            # Switches per round trip: those counted, over the round trips of that interval.
+            # (None, or fewer than before: the load ended first, and threads with it.)
+            split(switches, s, " "); trips = rps * (s[3] - s[2])
+            per_rt = trips > 0 && s[1] >= 0 ? sprintf("%.2f", s[1] / trips) : "-"
+            printf "%s %.0f %.0f %s %s %s\n", rest, 100 * c / hz / wall,
+                   100 * (w[2] + w[3]) / wall, starved, per_rt, note }'
 }
 
 # --- The runs ---------------------------------------------------------------------------------
@@ -227,28 +260,28 @@ for n in "${not_run[@]}"; do echo "not run: $n"; done
 # --- Table, CSV, plot ---------------------------------------------------------------------------
 awk -F'\t' -v csv="$out/bench.csv" '
     { split($3, f, " "); name[NR] = $1; conns[NR] = $2
-      for (k = 1; k <= 10; k++) v[NR, k] = f[k]
+      for (k = 1; k <= 11; k++) v[NR, k] = f[k]
       if ($1 == "baseline") base[$2] = f[1] }
     END {
         print "model,conns,rps,p50_us,p99_us,errors,mismatches,starved,peak_memory_kib," \
-              "server_cpu_pct,loadgen_cpu_pct,server_cpu_us_per_round_trip,ratio_to_baseline," \
-              "note" > csv
-        format = "%-24s %5s %7s %7s %7s %4s %4s %7s %7s %4s %4s %5s %5s  %s\n"
+              "server_cpu_pct,loadgen_cpu_pct,server_cpu_us_per_round_trip," \
+              "server_switches_per_round_trip,ratio_to_baseline,note" > csv
+        format = "%-24s %5s %7s %7s %7s %4s %4s %7s %7s %4s %4s %5s %5s %5s  %s\n"
         printf format, "model", "conns", "rps", "p50_us", "p99_us", "err", "mism", "starved",
-               "memory", "srv%", "gen%", "us/rt", "ratio", "note"
+               "memory", "srv%", "gen%", "us/rt", "sw/rt", "ratio", "note"
         for (i = 1; i <= NR; i++) {
             ratio = (conns[i] in base && base[conns[i]] > 0) ? \
                     sprintf("%.2f", v[i, 1] / base[conns[i]]) : "-"
             mem = v[i, 6] >= 1024 ? sprintf("%.1fM", v[i, 6] / 1024) : sprintf("%dK", v[i, 6])
             per_rt = v[i, 1] > 0 ? sprintf("%.1f", v[i, 7] * 1e4 / v[i, 1]) : "-"
-            note = v[i, 10] == "-" ? "" : v[i, 10]
+            note = v[i, 11] == "-" ? "" : v[i, 11]
             row = sprintf(format, name[i], conns[i], v[i, 1], v[i, 2], v[i, 3], v[i, 4], v[i, 5],
-                          v[i, 9], mem, v[i, 7], v[i, 8], per_rt, ratio, note)
+                          v[i, 9], mem, v[i, 7], v[i, 8], per_rt, v[i, 10], ratio, note)
             sub(/ +\n$/, "\n", row) # no trailing blanks when there is no note
             printf "%s", row
-            printf "\"%s\",%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n", name[i], conns[i],
+            printf "\"%s\",%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n", name[i], conns[i],
                    v[i, 1], v[i, 2], v[i, 3], v[i, 4], v[i, 5], v[i, 9], v[i, 6], v[i, 7],
-                   v[i, 8], per_rt, ratio, note > csv
+                   v[i, 8], per_rt, v[i, 10], ratio, note > csv
         }
     }' "$results" > "$out/bench.txt"
 {
@@ -259,7 +292,9 @@ awk -F'\t' -v csv="$out/bench.csv" '
     echo " served in the measured time; memory: the server's peak RSS (VmHWM), plus its"
     echo " children's PSS for a forking server; srv%/gen%: CPU of the server and of loadgen,"
     echo " 100 = one core; us/rt: the server's CPU microseconds per round trip (its cost, whatever"
-    echo " share of the CPUs it got); ratio: rps / baseline's rps at the same connections."
+    echo " share of the CPUs it got); sw/rt: the server's context switches per round trip (its"
+    echo " threads' and children's, counted in the middle half of the run: 1 means each message"
+    echo " put a thread to sleep and woke it); ratio: rps / baseline's rps at the same connections."
     echo " Load average now: $(cut -d' ' -f1-3 /proc/loadavg).)"
     echo "wrote $out/bench.txt and $out/bench.csv"
 }
@@ -267,7 +302,7 @@ awk -F'\t' -v csv="$out/bench.csv" '
 if command -v gnuplot >/dev/null 2>&1; then
     # One data file per model (conns rps p99), in order of connections.
     plot=$tmp/plot.gp
-    rps_plot= p99_plot=
+    rps_plot='' p99_plot=''
     for i in "${!names[@]}"; do
         awk -F'\t' -v name="${names[$i]}" '$1 == name { split($3, f, " "); print $2, f[1], f[3] }' \
             "$results" | sort -n > "$tmp/model$i.dat"
