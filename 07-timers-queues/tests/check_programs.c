@@ -294,8 +294,24 @@ START_TEST(queue_demo_one_worker_is_fifo)
 }
 END_TEST
 
+/* The seconds LINE_NUMBER of TEXT shows after PREFIX ("... after 0.2 s"), or -1 when
+ * that line is not PREFIX, a number and " s". */
+static double seconds_after(const char *text, int line_number, const char *prefix)
+{
+    for (int i = 0; i < line_number && text != NULL; i++)
+        if ((text = strchr(text, '\n')) != NULL)
+            text++;
+    if (text == NULL || strncmp(text, prefix, strlen(prefix)) != 0)
+        return -1;
+    char *end;
+    double seconds = strtod(text + strlen(prefix), &end);
+    return end != text + strlen(prefix) && strncmp(end, " s\n", 3) == 0 ? seconds : -1;
+}
+
 /* -e: put_nowait on a full queue is Full, get_nowait on an empty one is Empty, and
- * the timed versions give up after their timeout. */
+ * the timed versions give up after their timeout: the demo shows the time it measured
+ * (one decimal), no earlier than 0.2 s and within check_queue's bound for a timed wait,
+ * 150 ms late at most (a loaded 2-core machine can be that late to wake a thread). */
 START_TEST(queue_demo_full_and_empty)
 {
     struct run r;
@@ -305,11 +321,14 @@ START_TEST(queue_demo_full_and_empty)
     ck_assert_int_eq(line_index(r.out, "q.put_nowait(1) -> OK"), 1);
     ck_assert_int_eq(line_index(r.out, "q.put_nowait(2) -> OK"), 2);
     ck_assert_int_eq(line_index(r.out, "q.put_nowait(3) -> Full   (Python raises queue.Full)"), 3);
-    ck_assert_int_eq(line_ending_with(r.out, "q.put(4, timeout=0.2) -> Full after 0.2 s"), 4);
+    double latest = (200 + scaled_ms(150)) / 1000.0 + 0.05; /* + 0.05: the rounding */
+    double put = seconds_after(r.out, 4, "q.put(4, timeout=0.2) -> Full after ");
+    ck_assert_msg(put >= 0.2 && put <= latest, "put waited %.1f s:\n%s", put, r.out);
     ck_assert_int_eq(line_index(r.out, "q.get_nowait() -> 1"), 5);
     ck_assert_int_eq(line_index(r.out, "q.get_nowait() -> 2"), 6);
     ck_assert_int_eq(line_index(r.out, "q.get_nowait() -> Empty   (Python raises queue.Empty)"), 7);
-    ck_assert_int_eq(line_ending_with(r.out, "q.get(timeout=0.2) -> Empty after 0.2 s"), 8);
+    double get = seconds_after(r.out, 8, "q.get(timeout=0.2) -> Empty after ");
+    ck_assert_msg(get >= 0.2 && get <= latest, "get waited %.1f s:\n%s", get, r.out);
     ck_assert_int_eq(total_lines(r.out), 9);
     run_free(&r);
 }
