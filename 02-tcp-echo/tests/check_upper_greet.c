@@ -251,12 +251,19 @@ START_TEST(greet_client_against_misbehaving_peers)
     free(out);
     free(err);
 
+    /* The reset may reach the client before its connect() has returned (accept returns
+     * once the handshake is done; a slow client, under valgrind say, is not yet back
+     * from connect): then connect says it, else recv. Either way: this one line. */
     START_GREET_CLIENT(&c, port, NULL);
     close_with_reset(accept_within(listener, 5000));
     ck_assert_int_eq(child_finish(&c, &out, &err, 10000), 1);
+    char on_connect[128];
     snprintf(expected, sizeof expected,
              "greet_client: recv 127.0.0.1:%d: Connection reset by peer\n", port);
-    ck_assert_str_eq(err, expected);
+    snprintf(on_connect, sizeof on_connect,
+             "greet_client: connect 127.0.0.1:%d: Connection reset by peer\n", port);
+    ck_assert_msg(strcmp(err, expected) == 0 || strcmp(err, on_connect) == 0, "stderr: %s", err);
+    ck_assert_str_eq(out, "");
     free(out);
     free(err);
 
