@@ -154,19 +154,21 @@ run_one() {
         sleep_until "$(at 0.75)"
         a=$(now_seconds) s2=$(tree_switches "$server_pid") b=$(now_seconds)
         t2=$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.3f", (a + b) / 2 }')
-        echo "$((s2 - s1)) $t1 $t2" > "$tmp/switches"
+        echo "$((s2 - s1)) $t1 $t2 $b" > "$tmp/switches"
     ) &
     local sampler=$!
     local TIMEFORMAT='%R %U %S'
     timing=$({ time "$loadgen" -H 127.0.0.1 -p "$port" -c "$level" -s "$size" -d "$seconds" \
         -i "$idle" > "$tmp/loadgen.out" 2> "$tmp/loadgen.err"; } 2>&1)
+    local load_end
+    load_end=$(now_seconds)
     result=$(cat "$tmp/loadgen.out")
     wait "$sampler" 2>/dev/null
     local cpu_after hwm tree switches
     cpu_after=$(cpu_ticks "$server_pid")
     hwm=$(vm_kib "$server_pid" VmHWM)
     tree=$(cat "$tmp/tree_rss" 2>/dev/null || echo 0)
-    switches=$(cat "$tmp/switches" 2>/dev/null || echo "0 0 0")
+    switches=$(cat "$tmp/switches" 2>/dev/null || echo "0 0 0 0")
     rm -f "$tmp/tree_rss" "$tmp/switches"
     # Stop it the way the contract says: SIGTERM, exit 0 within 2 s.
     kill -TERM "$server_pid" 2>/dev/null
@@ -198,12 +200,13 @@ run_one() {
         "$tmp/loadgen.err")
     awk -v t="$timing" -v c=$((cpu_after - cpu_before)) -v hz="$ticks" \
         -v rest="$rps $p50 $p99 $errors $mismatches ${hwm:-0}" -v starved="${starved:-0}" \
-        -v rps="$rps" -v switches="$switches" -v note="${note:--}" 'BEGIN {
+        -v rps="$rps" -v switches="$switches" -v load_end="$load_end" -v note="${note:--}" 'BEGIN {
             split(t, w, " "); wall = w[1] > 0 ? w[1] : 1
             # Switches per round trip: those counted, over the round trips of that interval.
-            # (None, or fewer than before: the load ended first, and threads with it.)
+            # Not known ("-") if the second count was not read before the load ended (a
+            # late sampler on a busy machine: threads and load gone, the count too low).
             split(switches, s, " "); trips = rps * (s[3] - s[2])
-            per_rt = trips > 0 && s[1] >= 0 ? sprintf("%.2f", s[1] / trips) : "-"
+            per_rt = trips > 0 && s[1] >= 0 && s[4] <= load_end ? sprintf("%.2f", s[1] / trips) : "-"
             printf "%s %.0f %.0f %s %s %s\n", rest, 100 * c / hz / wall,
                    100 * (w[2] + w[3]) / wall, starved, per_rt, note }'
 }
