@@ -340,18 +340,42 @@ int count_lines(const char *text, const char *line)
 
 void fault_injection(const char *rules)
 {
-    char path[4096];
+    static char *saved_library_path; /* LD_LIBRARY_PATH as the test process found it */
+    static bool saved;
+    char dir[4096], library_path[8192];
 
+    if (!saved) {
+        const char *was = getenv("LD_LIBRARY_PATH");
+        saved_library_path = was != NULL ? strdup(was) : NULL;
+        saved = true;
+    }
     if (rules == NULL) {
         unsetenv("LD_PRELOAD");
         unsetenv("FAULT_INJECT");
+        if (saved_library_path != NULL)
+            setenv("LD_LIBRARY_PATH", saved_library_path, 1);
+        else
+            unsetenv("LD_LIBRARY_PATH");
         return;
     }
-    if (realpath("tests/fault_inject.so", path) == NULL) {
+    if (realpath("tests", dir) == NULL || access("tests/fault_inject.so", R_OK) != 0) {
         fprintf(stderr, "harness: tests/fault_inject.so: %s (not built?)\n", strerror(errno));
         abort();
     }
-    setenv("LD_PRELOAD", path, 1);
+    /* The dynamic loader splits LD_PRELOAD at spaces as well as colons, so the shim's
+     * full path fails in a folder such as "My Course" ("cannot be preloaded"). A bare
+     * file name in LD_PRELOAD is looked up along LD_LIBRARY_PATH instead, which is split
+     * at colons only: the folder goes there, and LD_PRELOAD holds just the name. */
+    if (strchr(dir, ':') != NULL) {
+        fprintf(stderr, "harness: %s: a folder whose path holds ':' cannot be given to the "
+                        "dynamic loader (LD_LIBRARY_PATH); move the kit\n", dir);
+        abort();
+    }
+    snprintf(library_path, sizeof library_path, "%s%s%s", dir,
+             saved_library_path != NULL && *saved_library_path ? ":" : "",
+             saved_library_path != NULL ? saved_library_path : "");
+    setenv("LD_LIBRARY_PATH", library_path, 1);
+    setenv("LD_PRELOAD", "fault_inject.so", 1);
     setenv("FAULT_INJECT", rules, 1);
     /* With SANITIZE=address, gcc's shared ASan runtime insists on being loaded first;
      * the shim is only a few interposed calls, so tell it not to mind. */
