@@ -1,12 +1,19 @@
-/* harness.h -- what this folder's Check suites share: running the kit's programs the
- * way a user does, and never waiting for anything without a deadline.
+/* harness.h -- what every Check suite of the kit shares: running the kit's programs the
+ * way a user does, talking to them over real sockets, looking at them while they run,
+ * and never waiting for anything without a deadline.
+ *
+ * master: 01-threads/tests/harness.h; edit there, then run `make sync` at the top of the
+ * kit (every folder holds an identical copy; `make test` fails on one that differs).
  *
  * - run_program() runs a program to completion with some standard input, collecting
  *   its stdout and stderr and its exit code.
  * - child_start() starts one and leaves it running (a server, or a program a test
  *   talks to); server_start() also reads its "listening on HOST:PORT" line, which is
  *   how a test learns the port a server got from `-p 0`. Nobody sleeps to wait.
- * - tcp_connect(), send_all(), recv_exact(), recv_until_eof() talk to servers.
+ * - tcp_connect(), send_all(), recv_exact(), exchange() talk to servers;
+ *   test_listener() and udp_socket() let a test play the server for a client.
+ * - count_open_fds(), count_threads(), resident_kib(), ... look at a running process
+ *   (Linux /proc), and set_fd_limit() changes its limit on open files (prlimit).
  *
  * Every wait has a deadline, given in milliseconds and multiplied by
  * CK_TIMEOUT_MULTIPLIER (make memcheck sets it: under valgrind everything is slower).
@@ -21,14 +28,54 @@
 #ifndef HARNESS_H
 #define HARNESS_H
 
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
+
+/* --- Deadlines, and what kind of build this is -------------------------------------- */
 
 /* MS milliseconds, scaled by CK_TIMEOUT_MULTIPLIER. */
 int scaled_ms(int ms);
 /* Milliseconds on CLOCK_MONOTONIC, for measuring how long something took. */
 long long monotonic_ms(void);
+/* Sleep MS milliseconds (not scaled), resuming after signals. Only for the bounded
+ * polling loops below and for a test that must let time pass, never to wait for a
+ * program to be ready. */
+void sleep_ms(int ms);
+
+/* Are the programs run under valgrind (RUN_UNDER set: make memcheck, make helgrind)?
+ * There everything is 10-50 times slower and a fork costs some 40 ms, so a test that
+ * opens a thousand connections may open a hundred instead. */
+bool under_valgrind(void);
+
+/* ThreadSanitizer runs one thread of its own in every program that has created a thread;
+ * the sanitizers also make memory use (shadow memory, quarantine) meaningless to measure.
+ * The tests are built with the same SANITIZE flags as the programs, so they know. */
+#if defined(__SANITIZE_THREAD__)
+#define TSAN_BUILD 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define TSAN_BUILD 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define ASAN_BUILD 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ASAN_BUILD 1
+#endif
+#endif
+#ifdef TSAN_BUILD
+#define SANITIZER_THREADS 1 /* threads a TSan program has beyond its own */
+#else
+#define SANITIZER_THREADS 0
+#endif
+#if defined(TSAN_BUILD) || defined(ASAN_BUILD)
+#define MEMORY_MEASURABLE 0
+#else
+#define MEMORY_MEASURABLE 1
+#endif
 
 /* --- Running programs -------------------------------------------------------------- */
 
@@ -57,6 +104,16 @@ int child_stop(struct child *c, int signal, int timeout_ms);
 void child_close(struct child *c);
 /* Everything it wrote to stderr so far, NUL-terminated; free() it. Never NULL. */
 char *child_stderr(const struct child *c);
+/* Wait up to TIMEOUT_MS until the child's stderr contains TEXT. Returns whether it did. */
+bool wait_for_stderr(const struct child *c, const char *text, int timeout_ms);
+
+/* Start PROGRAM -p PORT ARGS... (ARGS ends with NULL) with a pipe on its stdin, the
+ * way a test starts a client against its own peer. Returns child_start()'s result. */
+int client_start(struct child *c, const char *program, int port, const char *const args[]);
+/* Wait for a child to end: its whole stdout (read until EOF) in *OUT and its stderr
+ * in *ERR, both malloc'd and NUL-terminated; then child_close(). Returns its exit
+ * code (the convention above). */
+int child_finish(struct child *c, char **out, char **err, int timeout_ms);
 
 /* Read one line (without its '\n') from FD within TIMEOUT_MS. Returns its length, or
  * -1 on timeout, error, or EOF before a newline. The line is NUL-terminated and cut to
@@ -71,10 +128,18 @@ struct run {
 };
 
 /* Run ARGV to completion with INPUT (INPUT_LEN bytes; NULL for none) on its stdin,
- * within TIMEOUT_MS. Returns 0 (results in *R, free with run_free) or -1. */
+ * within TIMEOUT_MS. Standard input is fed while standard output is drained, so a
+ * program that echoes megabytes never deadlocks against the test. Returns 0 (results
+ * in *R, free with run_free) or -1. */
 int run_program(struct run *r, const char *input, size_t input_len, int timeout_ms,
                 const char *const argv[], int flags);
 void run_free(struct run *r);
+
+/* Run ARGV (RUN_UNDER honoured) with stdin read from IN_PATH and stdout written to
+ * OUT_PATH, like `echo_client - < big.bin > out.bin`, within TIMEOUT_MS. Returns the
+ * exit code (the convention above); its stderr, malloc'd, in *ERR. */
+int run_with_files(const char *const argv[], const char *in_path, const char *out_path,
+                   int timeout_ms, char **err);
 
 /* How many lines of TEXT are exactly LINE. */
 int count_lines(const char *text, const char *line);
@@ -85,8 +150,11 @@ int count_lines(const char *text, const char *line);
  * turns it off. Aborts the test when the folder has no built shim. Check runs every
  * test case in its own process, so this never leaks into the next test case. */
 void fault_injection(const char *rules);
+/* The rules most suites rerun their tests under: every send, recv, read and write
+ * short, and every third call of those and of accept interrupted (EINTR). */
+#define SHORT_AND_EINTR "io:short;io+accept:eintr@every=3"
 
-/* --- Servers and sockets ------------------------------------------------------------ */
+/* --- Servers ----------------------------------------------------------------------- */
 
 struct server {
     struct child child;
@@ -98,25 +166,154 @@ struct server {
  * line. Returns 0, or -1 when it did not say it was listening in time (it is then
  * killed; its stderr is printed to help find out why). */
 int server_start(struct server *s, const char *const argv[]);
-/* SIGTERM, wait up to 2 s (scaled), close. Returns its exit code. */
+/* The same with child_start FLAGS (CHILD_STDIN_PIPE: s->child.in is its stdin). */
+int server_start_flags(struct server *s, const char *const argv[], int flags);
+/* SIGTERM, wait up to 2 s (scaled), close. Returns its exit code; prints its stderr
+ * when that is not 0 (a valgrind report, a crash message). */
 int server_stop(struct server *s);
+/* server_stop(), but first keep everything the server wrote to stderr in *ERR (free it):
+ * what it says on its way out. */
+int server_stop_keep_stderr(struct server *s, char **err);
+/* tcp_connect() to the server S, or -1. */
+int server_connect(const struct server *s);
+/* For a Check test: server_connect(), failing the test when it cannot connect. */
+int connect_or_fail(const struct server *s);
+/* Connect to S, echo MESSAGE once, close. Returns 0 when the echo was exact. */
+int echo_once(const struct server *s, const char *message, int timeout_ms);
+/* N clients connected at the same time: all connect first, then each sends
+ * "Hello, world (i)" and must get exactly that back while all N are still connected.
+ * Returns how many got their echo. */
+int clients_at_once(const struct server *s, int n, int timeout_ms);
+
+/* --- Talking TCP ------------------------------------------------------------------- */
 
 /* Connect to HOST:PORT over TCP. Returns a blocking socket, or -1. */
 int tcp_connect(const char *host, int port);
+/* tcp_connect() to 127.0.0.1:PORT with a receive buffer of RCVBUF bytes, set before
+ * connecting (set after, a small buffer makes TCP stall). A small buffer makes the
+ * server's sends to it come up short. Returns the socket, or -1. */
+int tcp_connect_small_rcvbuf(int port, int rcvbuf);
 /* Send all LEN bytes (looping over short sends). Returns 0 or -1. Never SIGPIPE. */
 int send_all(int fd, const void *buf, size_t len);
 /* Receive exactly LEN bytes within TIMEOUT_MS. Returns how many arrived before EOF
  * (LEN when all did), or -1 on error or timeout. */
 ssize_t recv_exact(int fd, void *buf, size_t len, int timeout_ms);
-/* Receive until the peer closes, within TIMEOUT_MS. Returns a malloc'd buffer with
- * *LEN bytes (NUL-terminated), or NULL on error or timeout. */
+/* Read FD (a socket or a pipe) until EOF, within TIMEOUT_MS. Returns a malloc'd buffer
+ * with *LEN bytes (NUL-terminated), or NULL on error or timeout. */
 char *recv_until_eof(int fd, size_t *len, int timeout_ms);
+/* Send OUT_LEN bytes of OUT while receiving IN_LEN bytes into IN, at the same time
+ * (sending everything first deadlocks once both directions' buffers are full), within
+ * TIMEOUT_MS. True when everything was sent and received in time. FD is left blocking. */
+bool exchange(int fd, const void *out, size_t out_len, void *in, size_t in_len, int timeout_ms);
+/* exchange() LEN bytes of DATA with an echo server. Returns 0 when exactly DATA came
+ * back, -1 otherwise. */
+int echo_round_trip(int fd, const void *data, size_t len, int timeout_ms);
+/* For a Check test: echo_round_trip() within 30 s (scaled), failing the test unless
+ * exactly DATA came back. */
+void assert_echo(int fd, const void *data, size_t len);
+/* Send as much of LEN bytes as the peer takes, without ever reading; stop when no byte
+ * went out for STALL_MS (or at LEN, or TIMEOUT_MS). Returns how many bytes went out.
+ * FD is left non-blocking. */
+size_t send_until_stalled(int fd, size_t len, int stall_ms, int timeout_ms);
+/* True when nothing (no data, no EOF) arrives on FD for MS milliseconds (not scaled:
+ * the caller chooses how long "nothing" must last). */
+bool nothing_arrives(int fd, int ms);
 /* Close FD with a TCP reset instead of a normal close (SO_LINGER 0). */
 void close_with_reset(int fd);
+/* Make FD non-blocking. Returns 0 or -1. */
+int set_nonblocking(int fd);
+/* Fill BUF with LEN bytes from a fixed pseudo-random sequence (same SEED, same bytes:
+ * a failure can be reproduced). */
+void fill_random(void *buf, size_t len, unsigned seed);
 
-/* --- Looking at a running process (Linux /proc) ------------------------------------- */
-int count_open_fds(pid_t pid); /* entries of /proc/PID/fd, or -1 */
-int count_threads(pid_t pid);  /* "Threads:" of /proc/PID/status, or -1 */
-int count_children(pid_t pid); /* processes whose parent is PID (zombies too), or -1 */
+/* --- Playing the server for a client ------------------------------------------------ */
+
+/* A TCP listener on 127.0.0.1 with a port the kernel picks (stored in *PORT), and a
+ * queue of BACKLOG. Nobody accepts unless the test does: the kernel completes up to
+ * BACKLOG + 1 handshakes by itself and then ignores further SYNs (so a connect to a full
+ * listener times out). Returns the socket, or -1. */
+int test_listener(int backlog, int *port);
+/* accept() one connection within TIMEOUT_MS. Returns it, or -1. */
+int accept_within(int listener, int timeout_ms);
+/* Accept and close every connection waiting on LISTENER, without blocking. Returns how
+ * many there were. */
+int accept_and_close_all(int listener);
+/* A TCP port on 127.0.0.1 where nothing listens: bound, then closed again. */
+int unused_port(void);
+
+/* --- UDP ----------------------------------------------------------------------------- */
+
+/* A UDP socket bound to 127.0.0.1, port chosen by the kernel (stored in *PORT). */
+int udp_socket(int *port);
+/* A UDP port on 127.0.0.1 where nobody listens: bound, then closed again. */
+int unused_udp_port(void);
+/* The address 127.0.0.1:PORT. */
+struct sockaddr_in loopback(int port);
+/* Send LEN bytes as one datagram to 127.0.0.1:PORT. Returns 0 or -1. */
+int send_datagram(int fd, const void *data, size_t len, int port);
+/* Receive one datagram within TIMEOUT_MS: returns its size (0 is a datagram too) with
+ * the sender in *FROM (may be NULL), or -1 on timeout or error. */
+ssize_t recv_datagram(int fd, void *buf, size_t size, int timeout_ms, struct sockaddr_in *from);
+/* Send LEN bytes (at most 65507) as one UDP datagram to TO that says it comes from
+ * FROM, whatever that is: a raw socket writes the IP and UDP headers itself ("spoofing").
+ * Needs CAP_NET_RAW (root): returns 0, or -1 with errno (EPERM without it). */
+int send_spoofed(const struct sockaddr_in *from, const struct sockaddr_in *to, const void *data,
+                 size_t len);
+
+/* --- Looking at (and limiting) a running process: Linux /proc and prlimit -----------
+ * Each returns -1 (errno ENOSYS) where the system has no /proc or prlimit. */
+
+int count_open_fds(pid_t pid); /* entries of /proc/PID/fd */
+int count_threads(pid_t pid);  /* "Threads:" of /proc/PID/status */
+int count_children(pid_t pid); /* processes whose parent is PID (zombies too) */
+/* Store the process ids of PID's children (zombies too) in PIDS, at most MAX of them.
+ * Returns how many. */
+int child_pids(pid_t pid, pid_t *pids, int max);
+/* How many threads of PID, other than its main thread, do NOT block SIGNAL. */
+int threads_accepting_signal(pid_t pid, int signal);
+/* CPU time (user + system, every thread) PID has used so far, in milliseconds. */
+long cpu_time_ms(pid_t pid);
+/* Share of one CPU that PID used during the next MS milliseconds (sleeps that long: a
+ * measurement, not a wait for readiness): 1.0 is a core busy all the time; -1 on error. */
+double cpu_share(pid_t pid, int ms);
+/* Resident memory of PID in KiB (VmRSS), and the most it ever had (VmHWM). */
+long resident_kib(pid_t pid);
+long peak_resident_kib(pid_t pid);
+/* The lowest descriptor number process PID does not have open (the number its next
+ * accept() would get). With its soft RLIMIT_NOFILE set to that number, the process has
+ * not one descriptor left: its next accept() fails with EMFILE. */
+int lowest_free_fd(pid_t pid);
+/* Set the soft RLIMIT_NOFILE of process PID (a running server, or the test itself:
+ * getpid()) to SOFT, raising the hard limit too when that is needed and allowed (as
+ * root). prlimit(2) from outside works on a program run under valgrind, which only
+ * pretends to change the limits of the program it runs. Returns the previous soft
+ * limit, or -1 (nothing changed). */
+long set_fd_limit(pid_t pid, long soft);
+/* Raise this process's soft RLIMIT_NOFILE as far as the hard limit allows (at most
+ * 2^20). Returns the new soft limit, or -1. */
+long raise_fd_limit(void);
+/* Call COUNT(PID) until it returns EXPECTED or TIMEOUT_MS passes; returns its last value.
+ * (A thread leaves, a descriptor is closed, a child is reaped, a moment after its
+ * client: there is no event to wait on, so it looks every 5 ms.) */
+int wait_for_count(int (*count)(pid_t), pid_t pid, int expected, int timeout_ms);
+/* In a Check test: assert that server PID is back to FDS descriptors, THREADS threads and
+ * no child process, waiting up to TIMEOUT_MS for each. A macro, so that a failure names
+ * the test's line. */
+#define ASSERT_BACK_TO(pid, fds, threads, timeout_ms)                                              \
+    do {                                                                                           \
+        ck_assert_int_eq(wait_for_count(count_open_fds, (pid), (fds), (timeout_ms)), (fds));       \
+        ck_assert_int_eq(wait_for_count(count_threads, (pid), (threads), (timeout_ms)),            \
+                         (threads));                                                               \
+        ck_assert_int_eq(wait_for_count(count_children, (pid), 0, (timeout_ms)), 0);               \
+    } while (0)
+
+/* The number of threads of the test process, to prove that every thread a module
+ * started has been joined. thread_baseline() counts from inside a thread it starts
+ * and joins, so that threads a runtime starts lazily with the first pthread_create
+ * (ThreadSanitizer's background thread) are counted too. threads_back_to() looks until
+ * the count is down to BASELINE or a second (scaled) has passed: a joined thread leaves
+ * the kernel's count a moment after pthread_join returns. Both return the count. */
+int thread_baseline(void);
+int threads_back_to(int baseline);
 
 #endif

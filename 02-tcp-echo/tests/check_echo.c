@@ -2,7 +2,6 @@
  * against a test peer that misbehaves; then every test again with the programs under
  * the fault injection shim: short sends, receives, reads and writes, and EINTR. */
 #include "harness.h"
-#include "harness_extra.h"
 
 #include <check.h>
 #include <poll.h>
@@ -22,7 +21,7 @@ START_TEST(echo_one_byte)
 {
     struct server s;
     SERVER(&s);
-    int fd = connect_to(&s);
+    int fd = connect_or_fail(&s);
     assert_echo(fd, "x", 1);
     close(fd);
     ck_assert_int_eq(server_stop(&s), 0);
@@ -38,7 +37,7 @@ START_TEST(echo_one_mebibyte)
     fill_random(data, len, 1);
     struct server s;
     SERVER(&s);
-    int fd = connect_to(&s);
+    int fd = connect_or_fail(&s);
     assert_echo(fd, data, len);
     close(fd);
     ck_assert_int_eq(server_stop(&s), 0);
@@ -54,7 +53,7 @@ START_TEST(echo_all_byte_values)
         data[i] = (char)(i % 256);
     struct server s;
     SERVER(&s);
-    int fd = connect_to(&s);
+    int fd = connect_or_fail(&s);
     assert_echo(fd, data, sizeof data);
     close(fd);
     ck_assert_int_eq(server_stop(&s), 0);
@@ -67,7 +66,7 @@ START_TEST(echo_partial_and_coalesced)
 {
     struct server s;
     SERVER(&s);
-    int fd = connect_to(&s);
+    int fd = connect_or_fail(&s);
     assert_echo(fd, "hel", 3);
     assert_echo(fd, "lo wo", 5);
     assert_echo(fd, "rld\n", 4);
@@ -83,10 +82,10 @@ START_TEST(echo_two_clients_one_after_the_other)
 {
     struct server s;
     SERVER(&s);
-    int a = connect_to(&s);
+    int a = connect_or_fail(&s);
     assert_echo(a, "first", 5);
     close(a);
-    int b = connect_to(&s);
+    int b = connect_or_fail(&s);
     assert_echo(b, "second", 6);
     close(b);
     char *err = child_stderr(&s.child);
@@ -104,9 +103,9 @@ START_TEST(echo_second_client_waits_for_the_first)
     struct server s;
     char c;
     SERVER(&s);
-    int a = connect_to(&s);
+    int a = connect_or_fail(&s);
     assert_echo(a, "A", 1);
-    int b = connect_to(&s); /* connect succeeds: the kernel completes it (backlog) */
+    int b = connect_or_fail(&s); /* connect succeeds: the kernel completes it (backlog) */
     ck_assert_int_eq(send_all(b, "B", 1), 0);
     ck_assert_int_eq(recv_exact(b, &c, 1, 300), -1); /* nothing while A is connected */
     assert_echo(a, "A2", 2);                         /* A is still served */
@@ -126,10 +125,10 @@ START_TEST(echo_reset_mid_message_then_next_client)
     fill_random(data, sizeof data, 2);
     struct server s;
     SERVER(&s);
-    int bad = connect_to(&s);
+    int bad = connect_or_fail(&s);
     ck_assert_int_eq(send_all(bad, data, sizeof data / 2), 0);
     close_with_reset(bad);
-    int good = connect_to(&s);
+    int good = connect_or_fail(&s);
     assert_echo(good, "still here", 10);
     close(good);
     ck_assert_int_eq(server_stop(&s), 0);
@@ -144,7 +143,7 @@ START_TEST(echo_half_close)
     fill_random(data, sizeof data, 3);
     struct server s;
     SERVER(&s);
-    int fd = connect_to(&s);
+    int fd = connect_or_fail(&s);
     /* 200 KB: part of the echo is still on its way when we half-close */
     ck_assert_int_eq(send_all(fd, data, sizeof data), 0);
     ck_assert_int_eq(shutdown(fd, SHUT_WR), 0);
@@ -165,7 +164,7 @@ START_TEST(echo_stops_on_sigterm_and_sigint)
 {
     struct server s;
     SERVER(&s);
-    int fd = connect_to(&s);
+    int fd = connect_or_fail(&s);
     assert_echo(fd, "hi", 2);
     long long start = monotonic_ms();
     ck_assert_int_eq(server_stop(&s), 0);
@@ -298,8 +297,8 @@ START_TEST(client_streams_through_pipes)
     SERVER(&s);
     char port[16];
     snprintf(port, sizeof port, "%d", s.port);
-    ck_assert_int_eq(run_streaming(&r, data, len, 60000,
-                                   (const char *const[]){"./echo_client", "-p", port, "-", NULL}),
+    ck_assert_int_eq(run_program(&r, data, len, 60000,
+                                 (const char *const[]){"./echo_client", "-p", port, "-", NULL}, 0),
                      0);
     ck_assert_msg(r.code == 0, "exit %d: %s", r.code, r.err);
     ck_assert_uint_eq(r.out_len, len);
@@ -325,7 +324,7 @@ static void start_client(struct child *c, int port, const char *const args[])
  * pieces, 100 ms apart, still gives one 'Received' line with everything. */
 START_TEST(client_waits_for_the_whole_echo)
 {
-    int port, listener = test_listener(&port);
+    int port, listener = test_listener(16, &port);
     struct child c;
     char buf[5], *out, *err;
     start_client(&c, port, (const char *const[]){"Hello", NULL});
@@ -347,7 +346,7 @@ END_TEST
 /* A peer that sends a short reply and closes: exit 1, what came back is named. */
 START_TEST(client_against_peer_closing_early)
 {
-    int port, listener = test_listener(&port);
+    int port, listener = test_listener(16, &port);
     struct child c;
     char buf[5], *out, *err, expected[128];
     start_client(&c, port, (const char *const[]){"Hello", NULL});
@@ -371,7 +370,7 @@ END_TEST
 /* A peer that resets, and a peer that never answers (with -t): exit 1 and one line. */
 START_TEST(client_against_peer_resetting_or_silent)
 {
-    int port, listener = test_listener(&port);
+    int port, listener = test_listener(16, &port);
     struct child c;
     char *out, *err, expected[160];
     start_client(&c, port, (const char *const[]){"Hello", NULL});
@@ -408,7 +407,7 @@ END_TEST
  * connection is still open), then prints the echo that comes after. */
 START_TEST(client_half_closes_then_reads_the_rest)
 {
-    int port, listener = test_listener(&port);
+    int port, listener = test_listener(16, &port);
     struct child c;
     char buf[64], *out, *err;
     start_client(&c, port, (const char *const[]){"-", NULL});

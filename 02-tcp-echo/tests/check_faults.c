@@ -9,7 +9,6 @@
  * it run under the shim (Check runs each test in its own process). A test that wants
  * only the client faulted starts the server first. */
 #include "harness.h"
-#include "harness_extra.h"
 
 #include <check.h>
 #include <poll.h>
@@ -58,7 +57,7 @@ static void echo_served(const struct server *s)
     fill_random(data, len, 11);
     for (size_t i = 0; i < 256; i++)
         data[i] = (char)i;
-    int fd = connect_to(s);
+    int fd = connect_or_fail(s);
     assert_echo(fd, data, len);
     close(fd);
     free(data);
@@ -70,7 +69,7 @@ static void echo_served(const struct server *s)
 static void upper_served(const struct server *s)
 {
     size_t len;
-    int fd = connect_to(s);
+    int fd = connect_or_fail(s);
     ck_assert_int_eq(send_all(fd, "  hello World\t\xff\0z\r\n", 19), 0);
     char *back = recv_until_eof(fd, &len, 30000);
     ck_assert_ptr_nonnull(back);
@@ -84,7 +83,7 @@ static void upper_served(const struct server *s)
 static void greet_served(const struct server *s)
 {
     size_t len;
-    int fd = connect_to(s);
+    int fd = connect_or_fail(s);
     char *back = recv_until_eof(fd, &len, 30000);
     ck_assert_ptr_nonnull(back);
     ck_assert_uint_eq(len, 24);
@@ -153,7 +152,7 @@ START_TEST(one_reset_costs_only_that_client)
     char buf[64];
     fault_injection(c->rule);
     start(&s, kind->program);
-    int victim = connect_to(&s);
+    int victim = connect_or_fail(&s);
     ck_assert_int_eq(send_all(victim, "hello", 5), 0);
     ssize_t got = recv_exact(victim, buf, sizeof buf, 10000); /* until EOF (or a reset) */
     ck_assert_int_eq(got < 0 ? 0 : got, (ssize_t)c->victim_gets);
@@ -177,7 +176,7 @@ START_TEST(echo_server_under_random_faults)
     size_t len = big(256 * 1024);
     char *data = malloc(len);
     for (int i = 0; i < 3; i++) {
-        int fd = connect_to(&s);
+        int fd = connect_or_fail(&s);
         fill_random(data, len, (unsigned)(i + 20 * _i));
         assert_echo(fd, data, len);
         close(fd);
@@ -197,7 +196,7 @@ START_TEST(upper_short_recv_cuts_the_request)
     start(&s, "./upper_server");
     for (int i = 0; i < 5; i++) {
         size_t len;
-        int fd = connect_to(&s);
+        int fd = connect_or_fail(&s);
         ck_assert_int_eq(send_all(fd, "hello world", 11), 0);
         char *back = recv_until_eof(fd, &len, 10000);
         ck_assert_ptr_nonnull(back);
@@ -228,8 +227,8 @@ START_TEST(echo_client_streams_under_random_faults)
     struct run r;
     start(&s, "./echo_server");
     snprintf(port, sizeof port, "%d", s.port);
-    ck_assert_int_eq(run_streaming(&r, data, len, 60000,
-                                   (const char *const[]){"./echo_client", "-p", port, "-", NULL}),
+    ck_assert_int_eq(run_program(&r, data, len, 60000,
+                                 (const char *const[]){"./echo_client", "-p", port, "-", NULL}, 0),
                      0);
     ck_assert_msg(r.code == 0, "exit %d: %s", r.code, r.err);
     ck_assert_uint_eq(r.out_len, len);

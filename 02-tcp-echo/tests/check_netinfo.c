@@ -1,7 +1,6 @@
 /* check_netinfo.c -- netinfo: gethostname, getaddrinfo, and the two ends of a live
  * connection, checked against what the test itself sees. */
 #include "harness.h"
-#include "harness_extra.h"
 
 #include <check.h>
 #include <stdio.h>
@@ -89,7 +88,7 @@ END_TEST
 START_TEST(netinfo_connects_to_a_given_port)
 {
     struct run r;
-    int port, listener = test_listener(&port);
+    int port, listener = test_listener(16, &port);
     char port_text[16], expected[64], peer[80];
     snprintf(port_text, sizeof port_text, "%d", port);
     run_netinfo(&r, (const char *const[]){"./netinfo", "-p", port_text, "localhost", NULL});

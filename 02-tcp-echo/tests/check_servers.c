@@ -2,7 +2,6 @@
  * folder (echo_server, upper_server, greet_server): every test runs once per server.
  * What is special to one server is in check_echo.c and check_upper_greet.c. */
 #include "harness.h"
-#include "harness_extra.h"
 
 #include <check.h>
 #include <errno.h>
@@ -21,7 +20,7 @@
 static void echo_serves(int fd)
 {
     char back[4];
-    ck_assert_int_eq(exchange(fd, "ping", back, 4, 10000), 4);
+    ck_assert(exchange(fd, "ping", 4, back, 4, 10000));
     ck_assert_int_eq(memcmp(back, "ping", 4), 0);
 }
 
@@ -82,7 +81,8 @@ START_TEST(stops_cleanly_with_a_client_connected)
     int fd = tcp_connect(s.host, s.port);
     ck_assert_int_ge(fd, 0);
     if (kind->holds_idle_client) /* it has accepted us and waits for our data */
-        ck_assert_int_eq(wait_fd_count(s.child.pid, idle_fds + 1, 5000), idle_fds + 1);
+        ck_assert_int_eq(wait_for_count(count_open_fds, s.child.pid, idle_fds + 1, 5000),
+                         idle_fds + 1);
     long long start_ms = monotonic_ms();
     ck_assert_int_eq(server_stop(&s), 0);
     ck_assert_int_lt(monotonic_ms() - start_ms, scaled_ms(2000));
@@ -134,7 +134,7 @@ START_TEST(thousand_connections_leave_no_trace)
         close(fd);
     }
     assert_new_client_served(&s, kind); /* served after all 1000 (one at a time) */
-    ck_assert_int_eq(wait_fd_count(s.child.pid, fds, 5000), fds);
+    ck_assert_int_eq(wait_for_count(count_open_fds, s.child.pid, fds, 5000), fds);
     ck_assert_int_eq(count_threads(s.child.pid), threads);
     ck_assert_int_eq(server_stop(&s), 0);
 }
@@ -163,7 +163,7 @@ START_TEST(client_that_never_reads_costs_no_memory)
     const struct server_kind *kind = &kinds[_i];
     struct server s;
     start(&s, kind);
-    long before = resident_kb(s.child.pid);
+    long before = resident_kib(s.child.pid);
     int fd = tcp_connect(s.host, s.port);
     ck_assert_int_ge(fd, 0);
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
@@ -177,7 +177,7 @@ START_TEST(client_that_never_reads_costs_no_memory)
         else
             poll(NULL, 0, 10);
     }
-    long after = resident_kb(s.child.pid);
+    long after = resident_kib(s.child.pid);
     if (kind->assert_served == echo_serves)
         ck_assert_int_gt(sent, 256 * 1024); /* the kernel buffered a lot... */
     ck_assert_msg(after - before < 4096, "%s grew from %ld to %ld kB after %lld bytes", kind->name,
@@ -246,7 +246,7 @@ START_TEST(two_hundred_idle_connections)
     }
     if (kind->holds_idle_client) {
         /* it has accepted the first and waits for its data; the rest wait in the queue */
-        ck_assert_int_eq(wait_fd_count(s.child.pid, fds + 1, 5000), fds + 1);
+        ck_assert_int_eq(wait_for_count(count_open_fds, s.child.pid, fds + 1, 5000), fds + 1);
         for (int i = 0; i < 200; i++)
             close(idle[i]);
     }
@@ -257,7 +257,7 @@ START_TEST(two_hundred_idle_connections)
     if (!kind->holds_idle_client)
         for (int i = 0; i < 200; i++)
             close(idle[i]);
-    ck_assert_int_eq(wait_fd_count(s.child.pid, fds, 5000), fds);
+    ck_assert_int_eq(wait_for_count(count_open_fds, s.child.pid, fds, 5000), fds);
     ck_assert_int_eq(server_stop(&s), 0);
 }
 END_TEST

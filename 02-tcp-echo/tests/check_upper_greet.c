@@ -2,7 +2,6 @@
  * and greet_client against greet_server and against peers that misbehave; then every
  * test again with the programs under the fault injection shim. */
 #include "harness.h"
-#include "harness_extra.h"
 
 #include <check.h>
 #include <poll.h>
@@ -226,7 +225,7 @@ END_TEST
  * without a word, one that resets, one that never closes (-t): exit 1, one line. */
 START_TEST(greet_client_against_misbehaving_peers)
 {
-    int port, listener = test_listener(&port);
+    int port, listener = test_listener(16, &port);
     struct child c;
     char *out, *err, expected[128];
 

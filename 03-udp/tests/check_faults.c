@@ -10,7 +10,6 @@
  * it run under the shim (Check runs each test in its own process). */
 #include "../text.h"
 #include "harness.h"
-#include "harness_extra.h"
 
 #include <arpa/inet.h>
 #include <check.h>
@@ -37,7 +36,7 @@ static void start(struct server *s)
 
 /* Send LEN bytes to the server from FD and assert the same bytes come back, from the
  * server's port. */
-static void assert_echo(int fd, const struct server *s, const void *data, size_t len)
+static void assert_datagram_echo(int fd, const struct server *s, const void *data, size_t len)
 {
     static char back[70000];
     struct sockaddr_in from;
@@ -68,15 +67,15 @@ START_TEST(server_echoes_every_datagram_once)
     setenv("FAULT_SEED", "77", 1);
     fault_injection(rules[_i]);
     start(&s);
-    assert_echo(fd, &s, "", 0);
+    assert_datagram_echo(fd, &s, "", 0);
     for (int i = 0; i < 256; i++)
         values[i] = (char)i;
-    assert_echo(fd, &s, values, sizeof values);
+    assert_datagram_echo(fd, &s, values, sizeof values);
     fill_random(big, sizeof big, 21);
-    assert_echo(fd, &s, big, sizeof big);
+    assert_datagram_echo(fd, &s, big, sizeof big);
     for (int i = 0; i < 100; i++) {
         int len = snprintf(text, sizeof text, "datagram %d", i);
-        assert_echo(fd, &s, text, (size_t)len);
+        assert_datagram_echo(fd, &s, text, (size_t)len);
     }
     ck_assert_int_eq(recv_datagram(fd, big, sizeof big, 50, NULL), -1); /* nothing more */
     char *err = child_stderr(&s.child);

@@ -2,7 +2,6 @@
  * against a test that plays the server: one that loses datagrams, one that never
  * answers, and a stranger that replies first. */
 #include "harness.h"
-#include "harness_extra.h"
 
 #include <arpa/inet.h>
 #include <check.h>
@@ -25,7 +24,7 @@ static void start(struct server *s, const char *option1, const char *option2)
 
 /* Send LEN bytes to the server from FD and assert the same bytes come back, from the
  * server's own address. */
-static void assert_echo(int fd, const struct server *s, const void *data, size_t len)
+static void assert_datagram_echo(int fd, const struct server *s, const void *data, size_t len)
 {
     static char back[70000];
     struct sockaddr_in from;
@@ -42,8 +41,8 @@ START_TEST(server_echoes_and_logs)
     int port, fd = udp_socket(&port);
     char expected[128];
     start(&s, NULL, NULL);
-    assert_echo(fd, &s, "hello", 5);
-    assert_echo(fd, &s, "x", 1);
+    assert_datagram_echo(fd, &s, "hello", 5);
+    assert_datagram_echo(fd, &s, "x", 1);
     char *err = child_stderr(&s.child);
     snprintf(expected, sizeof expected,
              "received 5 bytes from 127.0.0.1:%d: 'hello'\nreceived 1 byte from 127.0.0.1:%d: "
@@ -63,9 +62,9 @@ START_TEST(server_zero_byte_datagram)
     struct server s;
     int port, fd = udp_socket(&port);
     start(&s, NULL, NULL);
-    assert_echo(fd, &s, "", 0);
-    assert_echo(fd, &s, "", 0);
-    assert_echo(fd, &s, "still here", 10);
+    assert_datagram_echo(fd, &s, "", 0);
+    assert_datagram_echo(fd, &s, "", 0);
+    assert_datagram_echo(fd, &s, "still here", 10);
     char *err = child_stderr(&s.child);
     ck_assert_int_eq(strncmp(err, "received 0 bytes from 127.0.0.1:", 32), 0);
     free(err);
@@ -85,9 +84,9 @@ START_TEST(server_big_datagrams)
     fill_random(data, sizeof data, 7);
     memset(data, 'a', 2000);
     start(&s, NULL, NULL);
-    assert_echo(fd, &s, data, 2000);
+    assert_datagram_echo(fd, &s, data, 2000);
     fill_random(data, sizeof data, 8);
-    assert_echo(fd, &s, data, sizeof data);
+    assert_datagram_echo(fd, &s, data, sizeof data);
     char *err = child_stderr(&s.child);
     snprintf(expected, sizeof expected, "received 2000 bytes from 127.0.0.1:%d: 'aaa", port);
     ck_assert_int_eq(strncmp(err, expected, strlen(expected)), 0);
@@ -109,8 +108,8 @@ START_TEST(server_binary_and_nul)
     struct server s;
     int port, fd = udp_socket(&port);
     start(&s, NULL, NULL);
-    assert_echo(fd, &s, data, sizeof data);
-    assert_echo(fd, &s, "it's\t\\", 6);
+    assert_datagram_echo(fd, &s, data, sizeof data);
+    assert_datagram_echo(fd, &s, "it's\t\\", 6);
     char *err = child_stderr(&s.child);
     ck_assert_ptr_nonnull(strstr(err, ": '\\x00\\x01\\x02\\x03\\x04\\x05\\x06\\x07\\x08\\t\\n"));
     ck_assert_ptr_nonnull(strstr(err, ": 'it\\'s\\t\\\\'\n"));
@@ -149,7 +148,7 @@ START_TEST(server_reports_truncation)
     memset(data, 'z', sizeof data);
     start(&s, "-b", "1000");
     ck_assert_int_eq(send_datagram(fd, data, 2000, s.port), 0);
-    assert_echo(fd, &s, data, 1000); /* the first reply is this one: none for the 2000 */
+    assert_datagram_echo(fd, &s, data, 1000); /* the first reply is this one: none for the 2000 */
     ck_assert_int_eq(recv_datagram(fd, back, sizeof back, 100, NULL), -1);
     char *err = child_stderr(&s.child);
     snprintf(expected, sizeof expected,
@@ -175,9 +174,9 @@ START_TEST(server_replies_to_each_sender)
     for (int i = 0; i < 500; i++) {
         char text[32];
         int len = snprintf(text, sizeof text, "a%d", i);
-        assert_echo(a, &s, text, (size_t)len);
+        assert_datagram_echo(a, &s, text, (size_t)len);
         len = snprintf(text, sizeof text, "b%d", i);
-        assert_echo(b, &s, text, (size_t)len);
+        assert_datagram_echo(b, &s, text, (size_t)len);
     }
     ck_assert_int_eq(count_open_fds(s.child.pid), fds);
     ck_assert_int_eq(server_stop(&s), 0);
@@ -192,7 +191,7 @@ START_TEST(server_stops_on_signals)
     struct server s;
     int port, fd = udp_socket(&port);
     start(&s, NULL, NULL);
-    assert_echo(fd, &s, "hi", 2);
+    assert_datagram_echo(fd, &s, "hi", 2);
     long long start_ms = monotonic_ms();
     ck_assert_int_eq(server_stop(&s), 0);
     ck_assert_int_lt(monotonic_ms() - start_ms, scaled_ms(2000));
@@ -306,7 +305,7 @@ START_TEST(server_does_not_answer_into_a_loop)
     for (int i = 0; i < 3; i++) {
         if (!spoof(&s, ports[i], "ping", 4))
             break;
-        assert_echo(fd, &s, "still here", 10); /* the forged one was handled before this */
+        assert_datagram_echo(fd, &s, "still here", 10); /* the forged one was handled before this */
         snprintf(note, sizeof note,
                  "udp_server: not answering 127.0.0.1:%d: a reply there could loop forever\n",
                  ports[i]);
@@ -421,7 +420,7 @@ START_TEST(client_ignores_spoofed_reply)
     /* The stranger answers first, with what the client would like to hear. */
     ck_assert_int_eq(sendto(stranger, "hello", 5, 0, (struct sockaddr *)&client, sizeof client), 5);
     size_t len;
-    ck_assert_ptr_null(read_until_eof(c.out, &len, 300)); /* still waiting: nothing printed */
+    ck_assert_ptr_null(recv_until_eof(c.out, &len, 300)); /* still waiting: nothing printed */
     ck_assert_int_eq(sendto(server, "HELLO", 5, 0, (struct sockaddr *)&client, sizeof client), 5);
     ck_assert_int_eq(child_finish(&c, &out, &err, 20000), 0);
     ck_assert_str_eq(out, "Received 'HELLO'\n");

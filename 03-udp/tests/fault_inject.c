@@ -2,7 +2,14 @@
  * program under test fail the way a real network makes them fail, on a schedule the
  * test chooses. Never linked into the kit's programs; tests start a program with
  *
- *     LD_PRELOAD=tests/fault_inject.so FAULT_INJECT="RULE;RULE;..." ./echo_server -p 0
+ *     LD_LIBRARY_PATH="$PWD/tests" LD_PRELOAD=fault_inject.so \
+ *         FAULT_INJECT="RULE;RULE;..." ./echo_server -p 0
+ *
+ * (The folder goes into LD_LIBRARY_PATH and only the name into LD_PRELOAD: the dynamic
+ * loader splits LD_PRELOAD at spaces, so a full path fails in a folder like "My Course".)
+ *
+ * master: 02-tcp-echo/tests/fault_inject.c; edit there, then run `make sync` at the top
+ * of the kit (every folder holds an identical copy; `make test` fails on one that differs).
  *
  * A RULE is CALLS:FAULT[@SCHEDULE]
  *   CALLS     send, recv, read, write, accept, or io (= send, recv, read and write),

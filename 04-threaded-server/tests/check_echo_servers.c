@@ -3,7 +3,6 @@
  * once per server (a Check loop test): the server is started with -p 0, fed real sockets,
  * and must end with exit status 0 on SIGTERM (under make memcheck: and valgrind-clean). */
 #include "harness.h"
-#include "servers.h"
 
 #include <check.h>
 #include <signal.h>
@@ -74,13 +73,6 @@ static void stop(struct server *s, int kind)
 {
     int code = server_stop(s);
     ck_assert_msg(code == 0, "%s: exit code %d after SIGTERM, expected 0", kinds[kind].name, code);
-}
-
-static int connect_or_fail(const struct server *s)
-{
-    int fd = server_connect(s);
-    ck_assert_msg(fd >= 0, "cannot connect to %s:%d", s->host, s->port);
-    return fd;
 }
 
 /* A line in three pieces comes back in order; two lines in one send come back whole;
@@ -194,7 +186,7 @@ START_TEST(one_mib_without_newline)
     size_t len = 1 << 20;
     char *data = malloc(len);
     ck_assert_ptr_nonnull(data);
-    random_bytes(data, len);
+    fill_random(data, len, 1);
     for (size_t i = 0; i < len; i++)
         if (data[i] == '\n')
             data[i] = ' ';
@@ -435,7 +427,7 @@ START_TEST(out_of_descriptors_then_recovers)
     ck_assert_int_ge(waiting, 0);
     ck_assert_int_ge(served, 10);
     ck_assert_int_le(served, 32);
-    ck_assert_msg(wait_for_stderr(&s, "accept: Too many open files", 5000),
+    ck_assert_msg(wait_for_stderr(&s.child, "accept: Too many open files", 5000),
                   "the server did not report EMFILE");
     double share = cpu_share(s.child.pid, 500);
     ck_assert_msg(share >= 0 && share < 0.2, "%.0f%% of a CPU while at EMFILE", share * 100);

@@ -9,7 +9,6 @@
  *
  * The echo servers run once per kind (a Check loop test), mixin_server once per mode. */
 #include "harness.h"
-#include "servers.h"
 
 #include <check.h>
 #include <signal.h>
@@ -65,13 +64,6 @@ static void stop_quietly(struct server *s, const char *name)
     free(err);
 }
 
-static int connect_or_fail(const struct server *s)
-{
-    int fd = server_connect(s);
-    ck_assert_msg(fd >= 0, "cannot connect to %s:%d", s->host, s->port);
-    return fd;
-}
-
 /* Is FD closed by the server (EOF or reset, and no data) within MS? */
 static bool closed_by_server(int fd, int ms)
 {
@@ -101,7 +93,7 @@ static void echo_core(int fd)
     size_t len = under_valgrind() ? 256u << 10 : 1u << 20;
     char *data = malloc(len);
     ck_assert_ptr_nonnull(data);
-    random_bytes(data, len);
+    fill_random(data, len, 1);
     ck_assert_msg(echo_round_trip(fd, data, len, 15000) == 0, "the big echo was not exact");
     free(data);
 }
@@ -259,7 +251,7 @@ START_TEST(mixin_short_recv_answers_what_arrived)
     struct server s;
     start_mixin(&s, _i);
     char request[1000], reply[PREFIX_LEN + sizeof request];
-    random_bytes(request, sizeof request);
+    fill_random(request, sizeof request, 1);
     int fd = connect_or_fail(&s);
     ck_assert_int_eq(send_all(fd, request, sizeof request), 0);
     size_t len = recv_until_end(fd, reply, sizeof reply, scaled_ms(3000));

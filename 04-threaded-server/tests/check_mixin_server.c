@@ -2,7 +2,6 @@
  * the same replies in its three modes (serial, thread, fork), and the robustness list in
  * each: most tests run once per mode (a Check loop test; _i is the mode). */
 #include "harness.h"
-#include "servers.h"
 
 #include <check.h>
 #include <signal.h>
@@ -28,13 +27,6 @@ static void stop(struct server *s, int mode)
 {
     int code = server_stop(s);
     ck_assert_msg(code == 0, "-m %s: exit code %d after SIGTERM", modes[mode], code);
-}
-
-static int connect_or_fail(const struct server *s)
-{
-    int fd = server_connect(s);
-    ck_assert_msg(fd >= 0, "cannot connect to %s:%d", s->host, s->port);
-    return fd;
 }
 
 /* One request on a connection: send LEN bytes (then shut down writing when HALF_CLOSE)
@@ -68,7 +60,7 @@ START_TEST(three_modes_give_the_same_replies)
     unsigned char binary[256], big[2000];
     for (int i = 0; i < 256; i++)
         binary[i] = (unsigned char)(255 - i);
-    random_bytes(big, sizeof big);
+    fill_random(big, sizeof big, 1);
     struct {
         const void *data;
         size_t len, answered;
@@ -346,7 +338,7 @@ START_TEST(out_of_descriptors_then_recovers)
     int idle[40];
     for (int i = 0; i < 40; i++)
         idle[i] = connect_or_fail(&s);
-    ck_assert(wait_for_stderr(&s, "mixin_server: accept: Too many open files", 5000));
+    ck_assert(wait_for_stderr(&s.child, "mixin_server: accept: Too many open files", 5000));
     int waiting = connect_or_fail(&s);
     ck_assert_int_eq(send_all(waiting, "queued", 6), 0);
     ck_assert(nothing_arrives(waiting, 200));
@@ -378,7 +370,7 @@ START_TEST(no_descriptor_left_then_recovers)
     ck_assert_int_gt(previous, limit);
     int waiting = connect_or_fail(&s);
     ck_assert_int_eq(send_all(waiting, "queued", 6), 0);
-    ck_assert_msg(wait_for_stderr(&s, "mixin_server: accept: Too many open files", 5000),
+    ck_assert_msg(wait_for_stderr(&s.child, "mixin_server: accept: Too many open files", 5000),
                   "-m %s did not report EMFILE", modes[_i]);
     ck_assert(nothing_arrives(waiting, 200));
     double share = cpu_share(s.child.pid, 500);

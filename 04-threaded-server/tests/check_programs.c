@@ -2,7 +2,6 @@
  * robustness list (check_echo_servers.c): failed pthread_create, zombies, the parent's
  * copy of a connection, the pool's limit, multi_client's verdicts, and the command line. */
 #include "harness.h"
-#include "servers.h"
 
 #include <arpa/inet.h>
 #include <check.h>
@@ -20,13 +19,6 @@ static void stop(struct server *s)
 {
     int code = server_stop(s);
     ck_assert_msg(code == 0, "exit code %d after SIGTERM, expected 0", code);
-}
-
-static int connect_or_fail(const struct server *s)
-{
-    int fd = server_connect(s);
-    ck_assert_msg(fd >= 0, "cannot connect to %s:%d", s->host, s->port);
-    return fd;
 }
 
 /* Run multi_client with ARGS against PORT; 30 s deadline. */
@@ -63,9 +55,9 @@ START_TEST(threaded_server_logs_unless_quiet)
     ck_assert_int_eq(echo_round_trip(fd, "x", 1, 2000), 0);
     close(fd);
     snprintf(line, sizeof line, "closed %s\n", peer);
-    ck_assert(wait_for_stderr(&s, line, 3000));
+    ck_assert(wait_for_stderr(&s.child, line, 3000));
     snprintf(line, sizeof line, "connected %s\n", peer);
-    ck_assert(wait_for_stderr(&s, line, 0));
+    ck_assert(wait_for_stderr(&s.child, line, 0));
     ck_assert(nothing_arrives(s.child.out, 0)); /* nothing more on stdout */
     stop(&s);
 
@@ -93,8 +85,8 @@ START_TEST(threaded_server_survives_failed_pthread_create)
         free(data);
         close(fd);
     }
-    ck_assert(wait_for_stderr(&s, "threaded_server: pthread_create: ", 2000));
-    ck_assert(wait_for_stderr(&s, ": dropping 127.0.0.1:", 0));
+    ck_assert(wait_for_stderr(&s.child, "threaded_server: pthread_create: ", 2000));
+    ck_assert(wait_for_stderr(&s.child, ": dropping 127.0.0.1:", 0));
     ck_assert_int_eq(count_threads(s.child.pid), 1 + SANITIZER_THREADS);
     stop(&s);
 }
@@ -195,7 +187,7 @@ START_TEST(forking_server_out_of_descriptors_then_recovers)
     ck_assert_int_gt(previous, limit);
     int waiting = connect_or_fail(&s);
     ck_assert_int_eq(send_all(waiting, "queued", 6), 0);
-    ck_assert_msg(wait_for_stderr(&s, "forking_server: accept: Too many open files", 5000),
+    ck_assert_msg(wait_for_stderr(&s.child, "forking_server: accept: Too many open files", 5000),
                   "the server did not report EMFILE");
     ck_assert(nothing_arrives(waiting, 200));
     double share = cpu_share(pid, 500);

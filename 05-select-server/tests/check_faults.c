@@ -7,7 +7,6 @@
  * SIGTERM. The test process itself runs without the shim: only the programs it starts
  * after fault_injection() have it. Every test runs once per server (a Check loop test). */
 #include "harness.h"
-#include "servers.h"
 
 #include <check.h>
 #include <signal.h>
@@ -50,13 +49,6 @@ static void stop_quietly(struct server *s, const char *name)
     free(err);
 }
 
-static int connect_or_fail(const struct server *s)
-{
-    int fd = server_connect(s);
-    ck_assert_msg(fd >= 0, "cannot connect to %s:%d", s->host, s->port);
-    return fd;
-}
-
 /* Is FD closed by the server (EOF or reset, and no data) within MS? */
 static bool closed_by_server(int fd, int ms)
 {
@@ -86,7 +78,7 @@ static void echo_core(int fd)
     size_t len = under_valgrind() ? 256u << 10 : 1u << 20;
     char *data = malloc(len);
     ck_assert_ptr_nonnull(data);
-    random_bytes(data, len);
+    fill_random(data, len, 1);
     ck_assert_msg(echo_round_trip(fd, data, len, 15000) == 0, "the big echo was not exact");
     free(data);
 }

@@ -3,7 +3,6 @@
  * the real FD_SETSIZE); a client that never reads while 8 MiB wait for it stalls nobody
  * and loses nothing; a half-close with a big backlog still gets every byte, then EOF. */
 #include "harness.h"
-#include "servers.h"
 
 #include <check.h>
 #include <errno.h>
@@ -19,13 +18,6 @@
 #include <unistd.h>
 
 #define REFUSED "beyond what select can watch"
-
-static int connect_or_fail(const struct server *s)
-{
-    int fd = server_connect(s);
-    ck_assert_msg(fd >= 0, "cannot connect to %s:%d", s->host, s->port);
-    return fd;
-}
 
 /* Is FD closed by the server (EOF or reset) within MS? */
 static bool closed_by_server(int fd, int ms)
@@ -58,8 +50,8 @@ START_TEST(refuses_beyond_its_limit_and_serves_on)
     }
     ck_assert_int_ge(refused, 0);
     ck_assert_int_ge(served, 1);
-    ck_assert(wait_for_stderr(&s, "select_echo: refused 127.0.0.1:", 2000));
-    ck_assert(wait_for_stderr(&s, ": descriptor 10 is " REFUSED " (10)\n", 0));
+    ck_assert(wait_for_stderr(&s.child, "select_echo: refused 127.0.0.1:", 2000));
+    ck_assert(wait_for_stderr(&s.child, ": descriptor 10 is " REFUSED " (10)\n", 0));
     close(refused);
     for (int i = 0; i < served; i++)
         ck_assert_int_eq(echo_round_trip(fds[i], "still", 5, 2000), 0);
@@ -115,7 +107,7 @@ START_TEST(refuses_beyond_fd_setsize_and_serves_on)
         ck_assert_msg(closed_by_server(fds[i], scaled_ms(3000)), "client %d not refused", i);
     char line[96];
     snprintf(line, sizeof line, ": descriptor %d is " REFUSED " (%d)\n", FD_SETSIZE, FD_SETSIZE);
-    ck_assert(wait_for_stderr(&s, line, 2000));
+    ck_assert(wait_for_stderr(&s.child, line, 2000));
     ck_assert_int_eq(echo_round_trip(fds[0], "first", 5, 2000), 0);
     ck_assert_int_eq(echo_round_trip(fds[FD_SETSIZE / 2], "middle", 6, 2000), 0);
     ck_assert_int_eq(count_threads(s.child.pid), 1);
@@ -188,7 +180,7 @@ START_TEST(half_close_with_a_big_backlog)
     size_t total = 1 << 20, sent = 0, received = 0;
     char *data = malloc(total), *back = malloc(total + 1);
     ck_assert(data != NULL && back != NULL);
-    random_bytes(data, total);
+    fill_random(data, total, 1);
     /* Send everything first, reading only once the server stops taking more. */
     long long deadline = monotonic_ms() + scaled_ms(10000);
     bool shut = false, eof = false;

@@ -3,7 +3,6 @@
  * input that cannot bring a line (/dev/null) is not watched; each client thread prints
  * what it received, as the lecture's print does. */
 #include "harness.h"
-#include "servers.h"
 
 #include <arpa/inet.h>
 #include <check.h>
@@ -22,13 +21,6 @@ static void start_with_stdin(struct server *s, bool quiet)
 {
     const char *argv[] = {"./select_server", "-p", "0", quiet ? "-q" : NULL, NULL};
     ck_assert_int_eq(server_start_flags(s, argv, CHILD_STDIN_PIPE), 0);
-}
-
-static int connect_or_fail(const struct server *s)
-{
-    int fd = server_connect(s);
-    ck_assert_msg(fd >= 0, "cannot connect to %s:%d", s->host, s->port);
-    return fd;
 }
 
 /* Wait for the server to end by itself (no signal sent); returns its exit code. */
@@ -111,7 +103,7 @@ START_TEST(dev_null_stdin_is_not_watched)
     struct server s;
     ck_assert_int_eq(server_start(&s, (const char *const[]){"./select_server", "-p", "0", NULL}),
                      0);
-    ck_assert(wait_for_stderr(&s, NOT_WATCHING, 2000));
+    ck_assert(wait_for_stderr(&s.child, NOT_WATCHING, 2000));
     ck_assert_int_eq(echo_once(&s, "served\n", 2000), 0);
     char *err;
     ck_assert_int_eq(server_stop_keep_stderr(&s, &err), 0);
@@ -141,14 +133,14 @@ START_TEST(client_threads_print_what_they_received)
     char expected[128];
     ck_assert_int_eq(echo_round_trip(fd, "hello\n", 6, 2000), 0);
     snprintf(expected, sizeof expected, "received: 127.0.0.1:%d b'hello\\n'\n", ntohs(me.sin_port));
-    ck_assert(wait_for_stderr(&s, expected, 2000));
+    ck_assert(wait_for_stderr(&s.child, expected, 2000));
     ck_assert_int_eq(echo_round_trip(fd, "\0\xff'", 3, 2000), 0);
     snprintf(expected, sizeof expected, "received: 127.0.0.1:%d b\"\\x00\\xff'\"\n",
              ntohs(me.sin_port));
-    ck_assert(wait_for_stderr(&s, expected, 2000));
+    ck_assert(wait_for_stderr(&s.child, expected, 2000));
     close(fd);
     snprintf(expected, sizeof expected, "received: 127.0.0.1:%d b''\n", ntohs(me.sin_port));
-    ck_assert(wait_for_stderr(&s, expected, 2000));
+    ck_assert(wait_for_stderr(&s.child, expected, 2000));
     snprintf(expected, sizeof expected, "connected 127.0.0.1:%d\n", ntohs(me.sin_port));
     char *err = child_stderr(&s.child);
     ck_assert_ptr_eq(strstr(err, expected), err); /* the first line; and no "not watching" */

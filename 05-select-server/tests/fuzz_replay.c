@@ -6,6 +6,9 @@
  * libFuzzer's own main. Usage: fuzz_replay DIR|FILE...   Every regular file in each
  * DIR (not recursive) is one input. Exit 0 when every input ran; a harness that finds
  * a bug aborts (and the sanitizers, when built with them, report it).
+ *
+ * master: 02-tcp-echo/tests/fuzz_replay.c; edit there, then run `make sync` at the top
+ * of the kit (every folder holds an identical copy; `make test` fails on one that differs).
  */
 #include <dirent.h>
 #include <stdint.h>

@@ -1,7 +1,7 @@
 /* check_async_echo.c -- async_echo with each backend (every test runs twice: -b poll
  * and -b epoll): echoes intact whatever the sizes, splits and bytes; clients that
  * reset, half-close, idle or never read; fds and CPU under control; SIGTERM exit 0. */
-#include "harness_extra.h"
+#include "harness.h"
 
 #include <check.h>
 #include <errno.h>
@@ -25,13 +25,6 @@ static void start(struct server *s, int backend, const char *extra1, const char 
 static void stop(struct server *s)
 {
     ck_assert_int_eq(server_stop(s), 0);
-}
-
-static int connect_to(const struct server *s)
-{
-    int fd = tcp_connect(s->host, s->port);
-    ck_assert_int_ge(fd, 0);
-    return fd;
 }
 
 /* Send TEXT and assert it comes back exactly. */
@@ -59,8 +52,8 @@ START_TEST(one_mebibyte_echo_intact)
         if (data[i] == '\n')
             data[i] = 'n';
     }
-    int fd = connect_to(&s);
-    ck_assert_uint_eq(echo_exchange(fd, data, SIZE, 10000), SIZE);
+    int fd = connect_or_fail(&s);
+    ck_assert_int_eq(echo_round_trip(fd, data, SIZE, 10000), 0);
     close(fd);
     free(data);
     stop(&s);
@@ -73,7 +66,7 @@ START_TEST(partial_coalesced_and_binary)
 {
     struct server s;
     start(&s, _i, NULL, NULL);
-    int fd = connect_to(&s);
+    int fd = connect_or_fail(&s);
     ck_assert_int_eq(send_all(fd, "hel", 3), 0);
     ck_assert_int_eq(send_all(fd, "lo wor", 6), 0);
     ck_assert_int_eq(send_all(fd, "ld\n", 3), 0);
@@ -126,9 +119,9 @@ START_TEST(reset_mid_message)
 {
     struct server s;
     start(&s, _i, NULL, NULL);
-    int bystander = connect_to(&s);
+    int bystander = connect_or_fail(&s);
     for (int i = 0; i < 10; i++) {
-        int fd = connect_to(&s);
+        int fd = connect_or_fail(&s);
         static char chunk[100000];
         send_all(fd, chunk, sizeof chunk);
         close_with_reset(fd);
@@ -151,7 +144,7 @@ START_TEST(idle_clients_cost_nothing)
     static char burst[4 << 20];
     for (int i = 0; i < IDLE; i++) {
         if (i % 100 != 0) {
-            idle[i] = connect_to(&s);
+            idle[i] = connect_or_fail(&s);
         } else {
             /* Some have been busy: 4 MiB sent before reading any of it, into a small
              * receive buffer, so the server had to queue and ask for writability; all
@@ -164,10 +157,10 @@ START_TEST(idle_clients_cost_nothing)
         }
     }
     long long start_ms = monotonic_ms();
-    int fd = connect_to(&s);
+    int fd = connect_or_fail(&s);
     echo(fd, "ping", 4);
     ck_assert_int_lt(monotonic_ms() - start_ms, scaled_ms(1000));
-    long cpu = cpu_percent_during(s.child.pid, 300);
+    long cpu = (long)(cpu_share(s.child.pid, 300) * 100);
     ck_assert_msg(cpu >= 0 && cpu < 25, "%ld%% of a CPU while idle", cpu);
     close(fd);
     for (int i = 0; i < IDLE; i++)
@@ -187,9 +180,9 @@ START_TEST(output_bound_drops_non_reader)
     long bound = small_bound ? 65536 : 1048576;
     struct server s;
     start(&s, backend, small_bound ? "-m65536" : NULL, NULL);
-    long rss_before = process_memory_kib(s.child.pid, "VmRSS");
+    long rss_before = resident_kib(s.child.pid);
     ck_assert_int_gt(rss_before, 0);
-    int flood = connect_to(&s);
+    int flood = connect_or_fail(&s);
     int small = 4096;
     setsockopt(flood, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
     ck_assert_int_eq(set_nonblocking(flood), 0);
@@ -216,10 +209,10 @@ START_TEST(output_bound_drops_non_reader)
     char why[64];
     snprintf(why, sizeof why, "more than %ld bytes waiting for it to read", bound);
     ck_assert(wait_for_stderr(&s.child, why, 5000));
-    int fd = connect_to(&s);
+    int fd = connect_or_fail(&s);
     echo(fd, "others are fine", 15);
-    if (!under_valgrind() && !under_sanitizer()) {
-        long peak = process_memory_kib(s.child.pid, "VmHWM");
+    if (!under_valgrind() && MEMORY_MEASURABLE) {
+        long peak = peak_resident_kib(s.child.pid);
         ck_assert_msg(peak - rss_before < bound / 1024 + 2048,
                       "peak memory %ld KiB, from %ld KiB, after %zu bytes", peak, rss_before,
                       pushed);
@@ -241,14 +234,14 @@ START_TEST(thousand_connections_leave_no_fd)
     ck_assert_int_gt(threads, 0);
     int n = under_valgrind() ? 200 : 1000;
     for (int i = 0; i < n; i++) {
-        int fd = connect_to(&s);
+        int fd = connect_or_fail(&s);
         echo(fd, "abc", 3);
         if (i % 2)
             close(fd);
         else
             close_with_reset(fd);
     }
-    ck_assert_int_eq(wait_for_fd_count(s.child.pid, before, 5000), before);
+    ck_assert_int_eq(wait_for_count(count_open_fds, s.child.pid, before, 5000), before);
     ck_assert_int_eq(count_threads(s.child.pid), threads);
     stop(&s);
 }
@@ -265,7 +258,7 @@ START_TEST(more_than_fd_setsize_at_once)
     start(&s, _i, "-q", NULL); /* inherits the raised limit */
     static int fds[CLIENTS];
     for (int i = 0; i < CLIENTS; i++)
-        fds[i] = connect_to(&s);
+        fds[i] = connect_or_fail(&s);
     for (int i = 0; i < CLIENTS; i += 50)
         echo(fds[i], "over", 4);
     echo(fds[CLIENTS - 1], "last", 4);
@@ -283,12 +276,12 @@ START_TEST(emfile_pauses_without_spinning)
     enum { LIMIT = 32, CLIENTS = 40 };
     struct server s;
     start(&s, _i, NULL, NULL);
-    ck_assert_int_eq(limit_fds_of(s.child.pid, LIMIT), 0);
+    ck_assert_int_ge(set_fd_limit(s.child.pid, LIMIT), 0);
     int fds[CLIENTS];
     for (int i = 0; i < CLIENTS; i++)
-        fds[i] = connect_to(&s); /* the kernel completes these: they wait in the backlog */
+        fds[i] = connect_or_fail(&s); /* the kernel completes these: they wait in the backlog */
     ck_assert(wait_for_stderr(&s.child, "Too many open files", 5000));
-    long cpu = cpu_percent_during(s.child.pid, 500);
+    long cpu = (long)(cpu_share(s.child.pid, 500) * 100);
     ck_assert_msg(cpu >= 0 && cpu < 25, "%ld%% of a CPU while out of fds: spinning", cpu);
     echo(fds[0], "accepted early", 14);
     for (int i = 0; i < 20; i++) /* more than are waiting */
@@ -306,7 +299,7 @@ START_TEST(sigterm_with_clients_connected)
 {
     struct server s;
     start(&s, _i, NULL, NULL);
-    int a = connect_to(&s), b = connect_to(&s);
+    int a = connect_or_fail(&s), b = connect_or_fail(&s);
     echo(a, "hello", 5);
     static char chunk[1 << 20];
     ck_assert_int_eq(set_nonblocking(b), 0);

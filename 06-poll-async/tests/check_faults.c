@@ -11,7 +11,7 @@
  * connection on any short write by design (its header and the README say why), so a
  * fault test could only confirm that it does what it says it does not handle.
  */
-#include "harness_extra.h"
+#include "harness.h"
 
 #include <check.h>
 #include <errno.h>
@@ -52,15 +52,8 @@ static void start(struct server *s, int which)
  * not the server's; waiting for the idle server keeps the tests clear of it.) */
 static void stop_when_idle(struct server *s, int before)
 {
-    ck_assert_int_eq(wait_for_fd_count(s->child.pid, before, 10000), before);
+    ck_assert_int_eq(wait_for_count(count_open_fds, s->child.pid, before, 10000), before);
     ck_assert_int_eq(server_stop(s), 0);
-}
-
-static int connect_to(const struct server *s)
-{
-    int fd = tcp_connect(s->host, s->port);
-    ck_assert_int_ge(fd, 0);
-    return fd;
 }
 
 /* Under valgrind every call is slow and short transfers make many more of them: the
@@ -74,8 +67,12 @@ static size_t big_size(void)
 static void assert_reply(int fd, const char *data, size_t len, const char *expected,
                          size_t expected_len)
 {
-    size_t got = exchange(fd, data, len, expected, expected_len, 20000);
-    ck_assert_msg(got == expected_len, "%zu of %zu reply bytes right", got, expected_len);
+    char *got = malloc(expected_len + 1);
+    ck_assert_ptr_nonnull(got);
+    ck_assert_msg(exchange(fd, data, len, got, expected_len, 20000), "%zu reply bytes did not come",
+                  expected_len);
+    ck_assert_msg(memcmp(got, expected, expected_len) == 0, "the reply is not the one expected");
+    free(got);
 }
 
 /* Half-close: send DATA, shutdown(SHUT_WR), and assert that exactly EXPECTED comes
@@ -97,7 +94,7 @@ static void assert_reply_then_eof(int fd, const char *data, size_t len, const ch
  * 1 MiB of questions with no newline anywhere, and a half-close with answers due. */
 static void zen_core(const struct server *s)
 {
-    int fd = connect_to(s);
+    int fd = connect_or_fail(s);
     const char *pieces[] = {"Beauti", "ful is better", " than?"};
     for (int i = 0; i < 3; i++)
         ck_assert_int_eq(send_all(fd, pieces[i], strlen(pieces[i])), 0);
@@ -125,7 +122,7 @@ static void zen_core(const struct server *s)
     assert_reply(fd, questions, count * 22, answers, count * 8);
     close(fd);
 
-    fd = connect_to(s);
+    fd = connect_or_fail(s);
     assert_reply_then_eof(fd, questions, 1000 * 22, answers, 1000 * 8);
     close(fd);
     free(questions);
@@ -136,7 +133,7 @@ static void zen_core(const struct server *s)
  * and a half-close with 256 KiB still to echo. */
 static void echo_core(const struct server *s)
 {
-    int fd = connect_to(s);
+    int fd = connect_or_fail(s);
     ck_assert_int_eq(send_all(fd, "hel", 3), 0);
     ck_assert_int_eq(send_all(fd, "lo wor", 6), 0);
     ck_assert_int_eq(send_all(fd, "ld\n", 3), 0);
@@ -161,7 +158,7 @@ static void echo_core(const struct server *s)
     assert_reply(fd, data, size, data, size);
     close(fd);
 
-    fd = connect_to(s);
+    fd = connect_or_fail(s);
     assert_reply_then_eof(fd, data, 256 * 1024, data, 256 * 1024);
     close(fd);
     free(data);
@@ -197,7 +194,7 @@ START_TEST(accept_faults_are_retried)
     int before = count_open_fds(s.child.pid);
     int fds[CLIENTS];
     for (int i = 0; i < CLIENTS; i++) /* all waiting in the backlog at once */
-        fds[i] = connect_to(&s);
+        fds[i] = connect_or_fail(&s);
     for (int round = 0; round < 2; round++) {
         for (int i = 0; i < CLIENTS; i++) {
             if (_i == ZEN)
@@ -207,7 +204,7 @@ START_TEST(accept_faults_are_retried)
             close(fds[i]);
             if (round == 1)
                 continue;
-            fds[i] = connect_to(&s); /* and again, one at a time */
+            fds[i] = connect_or_fail(&s); /* and again, one at a time */
         }
     }
     stop_when_idle(&s, before);
@@ -225,8 +222,8 @@ START_TEST(reset_costs_only_that_client)
     struct server s;
     start(&s, which);
     int before = count_open_fds(s.child.pid);
-    int bystander = connect_to(&s); /* connected, silent for now: no recv for it yet */
-    int victim = connect_to(&s);
+    int bystander = connect_or_fail(&s); /* connected, silent for now: no recv for it yet */
+    int victim = connect_or_fail(&s);
     const char *question = "Simple is better than?";
     ck_assert_int_eq(send_all(victim, question, 22), 0);
     /* No reply, then the end: EOF, or a reset (its bytes may be unread when it closes). */
@@ -245,7 +242,7 @@ START_TEST(reset_costs_only_that_client)
     const char *reply = which == ZEN ? "Complex." : question;
     size_t reply_len = strlen(reply);
     assert_reply(bystander, question, 22, reply, reply_len);
-    int late = connect_to(&s);
+    int late = connect_or_fail(&s);
     assert_reply(late, question, 22, reply, reply_len);
     assert_reply(bystander, question, 22, reply, reply_len);
     close(late);
@@ -262,7 +259,7 @@ START_TEST(sigterm_when_the_wakeup_write_is_interrupted)
     struct server s;
     start(&s, _i);
     int before = count_open_fds(s.child.pid);
-    int fd = connect_to(&s);
+    int fd = connect_or_fail(&s);
     if (_i == ZEN)
         assert_reply(fd, "Beautiful is better than?", 25, "Ugly.", 5);
     else

@@ -1,7 +1,7 @@
 /* check_loadgen.c -- loadgen, baseline_echo and bench.sh: loadgen's line against good
  * servers, and its verdict against bad ones that the test plays itself (one that
  * corrupts a byte, one that resets, one that is not there). */
-#include "harness_extra.h"
+#include "harness.h"
 
 #include <check.h>
 #include <stdio.h>
@@ -123,7 +123,7 @@ END_TEST
  * loadgen counts as an error.) */
 static void bad_server(bool corrupt)
 {
-    int port, listener = test_listener(&port);
+    int port, listener = test_listener(64, &port);
     ck_assert_int_ge(listener, 0);
     char port_text[16];
     snprintf(port_text, sizeof port_text, "%d", port);
@@ -179,7 +179,7 @@ END_TEST
  * on stderr counting the connections that were never served. */
 START_TEST(loadgen_counts_starved_connections)
 {
-    int port, listener = test_listener(&port);
+    int port, listener = test_listener(64, &port);
     ck_assert_int_ge(listener, 0);
     char port_text[16];
     snprintf(port_text, sizeof port_text, "%d", port);
@@ -199,7 +199,7 @@ END_TEST
 /* Nobody listening: every connection is an error, exit 1 (the port was just freed). */
 START_TEST(loadgen_reports_refused_connections)
 {
-    int port, listener = test_listener(&port);
+    int port, listener = test_listener(64, &port);
     ck_assert_int_ge(listener, 0);
     close(listener);
     struct result r = run_loadgen(port, "5", "64", "epoll", 1);

@@ -1,7 +1,7 @@
 /* check_loop.c -- the event loop (loop.c with loop_poll.c and loop_epoll.c): every
  * test runs once per backend, on socket pairs, and asserts which callbacks ran. */
 #include "../loop.h"
-#include "harness_extra.h"
+#include "harness.h"
 
 #include <check.h>
 #include <errno.h>

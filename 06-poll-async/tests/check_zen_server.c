@@ -3,7 +3,7 @@
  * half-close, flood or idle, 200 clients at once, and the server's own limits
  * (4096-byte questions, file descriptors, the port in use). Every test ends with
  * SIGTERM and asserts exit 0 (under make memcheck: and valgrind-clean). */
-#include "harness_extra.h"
+#include "harness.h"
 
 #include <check.h>
 #include <errno.h>
@@ -27,13 +27,6 @@ static void start(struct server *s, const char *const argv[])
 static void stop(struct server *s)
 {
     ck_assert_int_eq(server_stop(s), 0);
-}
-
-static int connect_to(const struct server *s)
-{
-    int fd = tcp_connect(s->host, s->port);
-    ck_assert_int_ge(fd, 0);
-    return fd;
 }
 
 /* Send the N bytes of QUESTION and assert that exactly ANSWER comes back. */
@@ -77,7 +70,7 @@ START_TEST(protocol_is_byte_exact)
 {
     struct server s;
     start(&s, SERVER());
-    int fd = connect_to(&s);
+    int fd = connect_or_fail(&s);
     ask(fd, "Beautiful is better than?", "Ugly.");
     ask(fd, "Explicit is better than?", "Implicit.");
     ask(fd, "Simple is better than?", "Complex.");
@@ -95,7 +88,7 @@ START_TEST(question_split_into_single_bytes)
 {
     struct server s;
     start(&s, SERVER());
-    int fd = connect_to(&s), one = 1;
+    int fd = connect_or_fail(&s), one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     const char *question = "Explicit is better than?";
     for (const char *p = question; *p != '?'; p++) {
@@ -117,7 +110,7 @@ START_TEST(three_questions_in_one_send)
 {
     struct server s;
     start(&s, SERVER());
-    int fd = connect_to(&s);
+    int fd = connect_or_fail(&s);
     ask(fd, "Simple is better than?Beautiful is better than?Explicit is better than?",
         "Complex.Ugly.Implicit.");
     assert_nothing_more(fd);
@@ -131,12 +124,12 @@ START_TEST(client_closing_mid_question_is_logged)
 {
     struct server s;
     start(&s, SERVER());
-    int fd = connect_to(&s);
+    int fd = connect_or_fail(&s);
     ck_assert_int_eq(send_all(fd, "Beautiful is", 12), 0);
     close(fd);
     ck_assert(
         wait_for_stderr(&s.child, "closed mid-question after 12 bytes: 'Beautiful is'", 5000));
-    fd = connect_to(&s);
+    fd = connect_or_fail(&s);
     ask(fd, "Beautiful is better than?", "Ugly.");
     close(fd);
     stop(&s);
@@ -177,7 +170,7 @@ END_TEST
 START_TEST(zen_client_detects_wrong_answers)
 {
     for (int wrong = 0; wrong < 2; wrong++) {
-        int port, listener = test_listener(&port);
+        int port, listener = test_listener(64, &port);
         ck_assert_int_ge(listener, 0);
         char port_text[16];
         snprintf(port_text, sizeof port_text, "%d", port);
@@ -248,9 +241,9 @@ START_TEST(non_reader_does_not_stall_others)
 {
     struct server s;
     start(&s, SERVER("-q", ));
-    long rss_before = process_memory_kib(s.child.pid, "VmRSS");
+    long rss_before = resident_kib(s.child.pid);
     ck_assert_int_gt(rss_before, 0);
-    int flood = connect_to(&s);
+    int flood = connect_or_fail(&s);
     ck_assert_int_eq(set_nonblocking(flood), 0);
     static char burst[65536];
     for (size_t i = 0; i + 22 <= sizeof burst; i += 22)
@@ -274,11 +267,11 @@ START_TEST(non_reader_does_not_stall_others)
     }
     ck_assert_uint_gt(pushed, 1 << 20);
     long long start_ms = monotonic_ms();
-    int other = connect_to(&s);
+    int other = connect_or_fail(&s);
     ask(other, "Explicit is better than?", "Implicit.");
     ck_assert_int_lt(monotonic_ms() - start_ms, scaled_ms(1000));
-    if (!under_valgrind() && !under_sanitizer()) {
-        long peak = process_memory_kib(s.child.pid, "VmHWM");
+    if (!under_valgrind() && MEMORY_MEASURABLE) {
+        long peak = peak_resident_kib(s.child.pid);
         ck_assert_msg(peak - rss_before < 1024,
                       "peak memory %ld KiB, from %ld KiB, after %zu bytes", peak, rss_before,
                       pushed);
@@ -297,9 +290,9 @@ START_TEST(question_limit_closes_only_that_client)
     start(&s, SERVER());
     static char big[1 << 20];
     memset(big, 'x', sizeof big);
-    int bystander = connect_to(&s);
+    int bystander = connect_or_fail(&s);
 
-    int fd = connect_to(&s);
+    int fd = connect_or_fail(&s);
     big[4095] = '?';
     ask_bytes(fd, big, 4096, "Error: unknown aphorism.");
     close(fd);
@@ -307,7 +300,7 @@ START_TEST(question_limit_closes_only_that_client)
     big[4095] = 'x';
     const size_t sizes[] = {4096, sizeof big};
     for (int i = 0; i < 2; i++) {
-        fd = connect_to(&s);
+        fd = connect_or_fail(&s);
         send_all(fd, big, sizes[i]); /* may fail half-way: the server hangs up */
         size_t len;
         char *rest = recv_until_eof(fd, &len, 5000);
@@ -330,7 +323,7 @@ START_TEST(binary_and_nul_bytes)
 {
     struct server s;
     start(&s, SERVER());
-    int fd = connect_to(&s);
+    int fd = connect_or_fail(&s);
     char question[258];
     for (int i = 0; i < 256; i++)
         question[i] = (char)(i == '?' ? 0 : i);
@@ -354,13 +347,13 @@ START_TEST(reset_mid_message)
 {
     struct server s;
     start(&s, SERVER());
-    int fd = connect_to(&s);
+    int fd = connect_or_fail(&s);
     ck_assert_int_eq(send_all(fd, "Explicit is", 11), 0);
     close_with_reset(fd);
-    fd = connect_to(&s);
+    fd = connect_or_fail(&s);
     ck_assert_int_eq(send_all(fd, "Simple is better than?Simple is better than?Simp", 48), 0);
     close_with_reset(fd);
-    fd = connect_to(&s);
+    fd = connect_or_fail(&s);
     ask(fd, "Simple is better than?", "Complex.");
     close(fd);
     stop(&s);
@@ -372,7 +365,7 @@ START_TEST(half_close_gets_answers_then_eof)
 {
     struct server s;
     start(&s, SERVER());
-    int fd = connect_to(&s);
+    int fd = connect_or_fail(&s);
     const char *questions = "Beautiful is better than?Explicit is better than?";
     ck_assert_int_eq(send_all(fd, questions, strlen(questions)), 0);
     ck_assert_int_eq(shutdown(fd, SHUT_WR), 0);
@@ -395,9 +388,9 @@ START_TEST(idle_clients_do_not_block_others)
     start(&s, SERVER("-q", ));
     int idle[IDLE];
     for (int i = 0; i < IDLE; i++)
-        idle[i] = connect_to(&s);
+        idle[i] = connect_or_fail(&s);
     long long start_ms = monotonic_ms();
-    int fd = connect_to(&s);
+    int fd = connect_or_fail(&s);
     ask(fd, "Beautiful is better than?", "Ugly.");
     ck_assert_int_lt(monotonic_ms() - start_ms, scaled_ms(1000));
     close(fd);
@@ -419,14 +412,14 @@ START_TEST(thousand_connections_leave_no_fd)
     ck_assert_int_gt(threads, 0);
     int n = under_valgrind() ? 200 : 1000;
     for (int i = 0; i < n; i++) {
-        int fd = connect_to(&s);
+        int fd = connect_or_fail(&s);
         ask(fd, "Simple is better than?", "Complex.");
         if (i % 2)
             close(fd);
         else
             close_with_reset(fd);
     }
-    ck_assert_int_eq(wait_for_fd_count(s.child.pid, before, 5000), before);
+    ck_assert_int_eq(wait_for_count(count_open_fds, s.child.pid, before, 5000), before);
     ck_assert_int_eq(count_threads(s.child.pid), threads);
     stop(&s);
 }
@@ -440,12 +433,12 @@ START_TEST(emfile_pauses_without_spinning)
     enum { LIMIT = 32, CLIENTS = 40 };
     struct server s;
     start(&s, SERVER());
-    ck_assert_int_eq(limit_fds_of(s.child.pid, LIMIT), 0);
+    ck_assert_int_ge(set_fd_limit(s.child.pid, LIMIT), 0);
     int fds[CLIENTS];
     for (int i = 0; i < CLIENTS; i++)
-        fds[i] = connect_to(&s); /* the kernel completes these: the backlog */
+        fds[i] = connect_or_fail(&s); /* the kernel completes these: the backlog */
     ck_assert(wait_for_stderr(&s.child, "Too many open files", 5000));
-    long cpu = cpu_percent_during(s.child.pid, 500);
+    long cpu = (long)(cpu_share(s.child.pid, 500) * 100);
     ck_assert_msg(cpu >= 0 && cpu < 25, "%ld%% of a CPU while out of fds: spinning", cpu);
     ask(fds[0], "Simple is better than?", "Complex."); /* accepted before the limit */
     for (int i = 0; i < 20; i++)                       /* more than are waiting */
@@ -462,7 +455,7 @@ START_TEST(sigterm_with_clients_connected)
 {
     struct server s;
     start(&s, SERVER());
-    int a = connect_to(&s), b = connect_to(&s);
+    int a = connect_or_fail(&s), b = connect_or_fail(&s);
     ask(a, "Simple is better than?", "Complex.");
     ck_assert_int_eq(send_all(b, "Simple is", 9), 0);
     ck_assert(wait_for_stderr(&s.child, "Accepted", 5000));
@@ -485,7 +478,7 @@ START_TEST(ipv6_loopback)
     if (server_start(&s, (const char *const[]){"./zen_server", "-H", "::1", "-p", "0", NULL}) != 0)
         return; /* no IPv6 on this machine: nothing to test */
     ck_assert_str_eq(s.host, "::1");
-    int fd = connect_to(&s);
+    int fd = connect_or_fail(&s);
     ask(fd, "Beautiful is better than?", "Ugly.");
     close(fd);
     stop(&s);

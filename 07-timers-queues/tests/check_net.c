@@ -15,7 +15,7 @@
 /* A listener on 127.0.0.1 (BACKLOG), its port as text in SERVICE for net_connect. */
 static int listen_here(int backlog, char service[8])
 {
-    int port, fd = tcp_listen_loopback(backlog, &port);
+    int port, fd = test_listener(backlog, &port);
     ck_assert_int_ge(fd, 0);
     snprintf(service, 8, "%d", port);
     return fd;

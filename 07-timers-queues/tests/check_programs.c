@@ -512,7 +512,7 @@ static void fill_backlog(int port, int fds[2])
 /* A port on which nobody listens (a listener's, closed again). */
 static int closed_port(void)
 {
-    int port, fd = tcp_listen_loopback(1, &port);
+    int port, fd = test_listener(1, &port);
     ck_assert_int_ge(fd, 0);
     close(fd);
     return port;
@@ -553,8 +553,8 @@ START_TEST(port_monitor_once_page_and_exit_status)
 {
     make_scratch();
     int up_port, slow_port;
-    int up = tcp_listen_loopback(128, &up_port);
-    int slow = tcp_listen_loopback(0, &slow_port); /* backlog full: SYNs go unanswered */
+    int up = test_listener(128, &up_port);
+    int slow = test_listener(0, &slow_port); /* backlog full: SYNs go unanswered */
     ck_assert_int_ge(up, 0);
     ck_assert_int_ge(slow, 0);
     int filler[2];
@@ -659,8 +659,8 @@ START_TEST(port_monitor_probes_right_under_faults)
 {
     make_scratch();
     int up_port, slow_port;
-    int up = tcp_listen_loopback(128, &up_port);
-    int slow = tcp_listen_loopback(0, &slow_port);
+    int up = test_listener(128, &up_port);
+    int slow = test_listener(0, &slow_port);
     ck_assert(up >= 0 && slow >= 0);
     int filler[2];
     fill_backlog(slow_port, filler);
@@ -723,7 +723,7 @@ END_TEST
 START_TEST(port_monitor_tracks_state_changes)
 {
     make_scratch();
-    int port, listener = tcp_listen_loopback(128, &port);
+    int port, listener = test_listener(128, &port);
     ck_assert_int_ge(listener, 0);
     char hosts[256], page_path[256], csv[256];
     snprintf(csv, sizeof csv, "web,127.0.0.1,%d\ngone,127.0.0.1,%d\n", port, closed_port());
@@ -781,28 +781,13 @@ START_TEST(port_monitor_tracks_state_changes)
 }
 END_TEST
 
-/* Wait until C's stderr holds TEXT (a log line saying it got somewhere). */
-static bool wait_for_stderr(struct child *c, const char *text, int timeout_ms)
-{
-    long long deadline = monotonic_ms() + scaled_ms(timeout_ms);
-    for (;;) {
-        char *err = child_stderr(c);
-        bool found = strstr(err, text) != NULL;
-        free(err);
-        if (found || monotonic_ms() > deadline)
-            return found;
-        struct timespec pause = {0, 5 * 1000 * 1000};
-        nanosleep(&pause, NULL);
-    }
-}
-
 /* SIGINT between rounds ends the loop at once (exit 0: all up); SIGTERM in the middle
  * of a round whose probe would wait 5 s ends it at once too, without a page (exit 1:
  * no round completed). */
 START_TEST(port_monitor_stops_on_signals)
 {
     make_scratch();
-    int port, listener = tcp_listen_loopback(128, &port);
+    int port, listener = test_listener(128, &port);
     char hosts[256], page_path[256], csv[256];
     snprintf(csv, sizeof csv, "web,127.0.0.1,%d\n", port);
     write_file(in_scratch("hosts.csv", hosts, sizeof hosts), csv);
@@ -817,7 +802,7 @@ START_TEST(port_monitor_stops_on_signals)
     ck_assert_int_lt(monotonic_ms() - start, scaled_ms(1000)); /* not the 30 s interval */
     child_close(&c);
 
-    int slow_port, slow = tcp_listen_loopback(0, &slow_port);
+    int slow_port, slow = test_listener(0, &slow_port);
     int filler[2];
     fill_backlog(slow_port, filler);
     snprintf(csv, sizeof csv, "slow,127.0.0.1,%d\n", slow_port);
@@ -893,7 +878,7 @@ END_TEST
 START_TEST(port_monitor_template_and_output_errors)
 {
     make_scratch();
-    int port, listener = tcp_listen_loopback(128, &port);
+    int port, listener = test_listener(128, &port);
     char hosts[256], page_path[256], template[256], csv[256];
     snprintf(csv, sizeof csv, "web,127.0.0.1,%d\ngone,127.0.0.1,%d\n", port, closed_port());
     write_file(in_scratch("hosts.csv", hosts, sizeof hosts), csv);

@@ -38,13 +38,6 @@ int graded_main(const char *suite_name, const struct graded_test *tests, size_t 
     return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
 
-void sleep_ms(int ms)
-{
-    struct timespec pause = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&pause, &pause) == -1 && errno == EINTR)
-        ;
-}
-
 /* --- Programs ------------------------------------------------------------------------ */
 
 void fail_with_stderr_at(const char *file, int line, const struct child *c, const char *what)
@@ -398,74 +391,6 @@ size_t read_exact(int fd, void *buf, size_t len, int timeout_ms)
     return got;
 }
 
-bool exchange(int fd, const void *out, size_t out_len, void *in, size_t in_len, int timeout_ms)
-{
-    long long deadline = monotonic_ms() + scaled_ms(timeout_ms);
-    size_t sent = 0, got = 0;
-    int flags = fcntl(fd, F_GETFL);
-    bool ok = false;
-
-    if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
-        return false;
-    while (sent < out_len || got < in_len) {
-        struct pollfd p = {
-            .fd = fd,
-            .events = (short)((got < in_len ? POLLIN : 0) | (sent < out_len ? POLLOUT : 0))};
-        long long left = deadline - monotonic_ms();
-        int n = poll(&p, 1, left > 0 ? (int)left : 0);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            goto out;
-        if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
-            if (got < in_len) {
-                ssize_t r = recv(fd, (char *)in + got, in_len - got, 0);
-                if (r == 0 || (r < 0 && errno != EINTR && errno != EAGAIN))
-                    goto out;
-                if (r > 0)
-                    got += (size_t)r;
-            } else if (p.revents & (POLLHUP | POLLERR)) {
-                goto out;
-            }
-        }
-        if ((p.revents & POLLOUT) && sent < out_len) {
-            ssize_t w = send(fd, (const char *)out + sent, out_len - sent, MSG_NOSIGNAL);
-            if (w < 0 && errno != EINTR && errno != EAGAIN)
-                goto out;
-            if (w > 0)
-                sent += (size_t)w;
-        }
-    }
-    ok = true;
-out:
-    fcntl(fd, F_SETFL, flags);
-    return ok;
-}
-
-/* --- Processes (Linux /proc) ------------------------------------------------------------ */
-
-long cpu_time_ms(pid_t pid)
-{
-    char path[64], stat[1024];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
-        return -1;
-    size_t n = fread(stat, 1, sizeof stat - 1, f);
-    fclose(f);
-    stat[n] = '\0';
-    /* "PID (COMM) STATE ..." and utime, stime are fields 14 and 15: look after the last
-     * ')' (COMM may hold spaces), where STATE is field 3. */
-    char *close_paren = strrchr(stat, ')');
-    unsigned long user, system;
-    if (close_paren == NULL ||
-        sscanf(close_paren + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &user,
-               &system) != 2)
-        return -1;
-    long ticks = sysconf(_SC_CLK_TCK);
-    return (long)((user + system) * 1000UL / (unsigned long)(ticks > 0 ? ticks : 100));
-}
-
 long settled_cpu_ms(pid_t pid, long limit_ms)
 {
     long used = -1;
@@ -477,17 +402,6 @@ long settled_cpu_ms(pid_t pid, long limit_ms)
         used = before < 0 || after < 0 ? -1 : after - before;
     } while (used >= limit_ms && monotonic_ms() < deadline);
     return used;
-}
-
-long set_fd_limit(long soft)
-{
-    struct rlimit limit;
-    ck_assert_msg(getrlimit(RLIMIT_NOFILE, &limit) == 0, "getrlimit: %s", strerror(errno));
-    long previous = (long)limit.rlim_cur;
-    limit.rlim_cur = (rlim_t)soft;
-    ck_assert_msg(setrlimit(RLIMIT_NOFILE, &limit) == 0, "setrlimit %ld: %s", soft,
-                  strerror(errno));
-    return previous;
 }
 
 /* --- Fault injection ------------------------------------------------------------------ */

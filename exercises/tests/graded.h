@@ -139,27 +139,13 @@ bool conn_closed(struct conn *c, int timeout_ms, size_t *dropped);
  * (scaled). Returns how many arrived before the end, the deadline or an error. */
 size_t read_exact(int fd, void *buf, size_t len, int timeout_ms);
 
-/* Send OUT and receive exactly IN_LEN bytes into IN at the same time (non-blocking, so a
- * large echo cannot deadlock with both sides' buffers full), within TIMEOUT_MS (scaled).
- * Returns true when everything was sent and received. */
-bool exchange(int fd, const void *out, size_t out_len, void *in, size_t in_len, int timeout_ms);
-
 /* --- Processes (Linux /proc) ------------------------------------------------------------ */
 
-/* CPU time (user + system) PID has used so far, in milliseconds, or -1. */
-long cpu_time_ms(pid_t pid);
 /* How much CPU PID uses in half a second, once it has settled: measures half seconds until
  * one uses less than LIMIT_MS, or 3 s (scaled) have passed. Returns the last measure (-1 if
  * /proc cannot tell): below LIMIT_MS for a process that waits, at or above it for one that
  * spins (a spinning process uses a whole CPU in every half second). */
 long settled_cpu_ms(pid_t pid, long limit_ms);
-/* Set this process's soft limit on open files (children started afterwards inherit it).
- * Returns the previous soft limit, to restore it with the same call. */
-long set_fd_limit(long soft);
-
-/* Sleep MS milliseconds (not scaled). */
-void sleep_ms(int ms);
-
 /* --- Fault injection ------------------------------------------------------------------ */
 
 /* Run the programs this test starts from now on under the fault-injection library

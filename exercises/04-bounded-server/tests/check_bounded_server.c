@@ -383,9 +383,10 @@ START_TEST(running_out_of_descriptors_does_not_spin)
     enum { CLIENTS = 50, CLOSE = 30 };
     struct server s;
     int fds[CLIENTS];
-    long old = set_fd_limit(32);
+    long old = set_fd_limit(getpid(), 32);
+    ck_assert_int_ge(old, 0);
     start(&s, "100");
-    set_fd_limit(old);
+    ck_assert_int_ge(set_fd_limit(getpid(), old), 0);
     for (int i = 0; i < CLIENTS; i++)
         fds[i] = connect_to(&s); /* the kernel completes them all; the server takes what it can */
     long cpu_used = settled_cpu_ms(s.child.pid, 150);

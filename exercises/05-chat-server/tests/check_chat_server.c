@@ -578,9 +578,10 @@ START_TEST(running_out_of_descriptors_does_not_spin)
     struct server s;
     int fds[CLIENTS];
     struct peer a, b;
-    long old = set_fd_limit(LIMIT);
+    long old = set_fd_limit(getpid(), LIMIT);
+    ck_assert_int_ge(old, 0);
     start_server(&s, SERVER);
-    set_fd_limit(old);
+    ck_assert_int_ge(set_fd_limit(getpid(), old), 0);
     for (int i = 0; i < CLIENTS; i++)
         fds[i] = connect_to(&s); /* the kernel completes them all; the server takes what it can */
     long cpu_used = settled_cpu_ms(s.child.pid, 150);

@@ -28,54 +28,13 @@
 static const char BOUNDED[] = "../04-bounded-server/solution/bounded_server";
 static const char CHAT[] = "../05-chat-server/solution/chat_server";
 
-/* The "FIELD:  N kB" line of /proc/PID/status, in KiB, or -1. */
-static long status_kib(pid_t pid, const char *field)
-{
-    char path[64], line[256];
-    long value = -1;
-    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
-        return -1;
-    size_t n = strlen(field);
-    while (fgets(line, sizeof line, f) != NULL)
-        if (strncmp(line, field, n) == 0 && line[n] == ':')
-            value = strtol(line + n + 1, NULL, 10);
-    fclose(f);
-    return value;
-}
-
-/* Built with a sanitizer (the servers then are too: SANITIZE reaches both)? */
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define SANITIZED 1
-#endif
-#endif
-#ifndef SANITIZED
-#define SANITIZED 0
-#endif
-
 /* How much a server's memory may grow (KiB) while it holds a client that never reads:
  * natively a few MiB (the chat server queues at most 1 MiB for it); more under valgrind
  * or a sanitizer, whose own bookkeeping grows with every allocation (shadow memory, freed
  * blocks kept for a while). */
 static long growth_limit_kib(void)
 {
-    return scaled_ms(1) == 1 && !SANITIZED ? 4 * 1024 : 24 * 1024;
-}
-
-/* Wait (5 s, scaled) until PID has WANT threads (or descriptors, with FDS); returns the
- * last count. */
-static int wait_for_count(pid_t pid, bool fds, int want)
-{
-    long long deadline = monotonic_ms() + scaled_ms(5000);
-    int n;
-    while ((n = fds ? count_open_fds(pid) : count_threads(pid)) != want &&
-           monotonic_ms() < deadline)
-        sleep_ms(5);
-    return n;
+    return scaled_ms(1) == 1 && MEMORY_MEASURABLE ? 4 * 1024 : 24 * 1024;
 }
 
 /* Send TEXT on FD and expect it back within TIMEOUT_MS (scaled). */
@@ -106,10 +65,10 @@ START_TEST(bounded_server_200_idle_clients_one_served_within_a_second)
     ck_assert(echoed(probe, "warm up\n", 2000));
     int threads = count_threads(s.child.pid);
     close(probe);
-    threads = wait_for_count(s.child.pid, false, threads - 1);
+    threads = wait_for_count(count_threads, s.child.pid, threads - 1, 5000);
     for (int i = 0; i < IDLE; i++)
         idle[i] = connect_to(&s);
-    int now = wait_for_count(s.child.pid, false, threads + IDLE);
+    int now = wait_for_count(count_threads, s.child.pid, threads + IDLE, 5000);
     ck_assert_msg(now == threads + IDLE, "%d threads for %d idle clients (%d before)", now, IDLE,
                   threads);
     long long start = monotonic_ms();
@@ -120,7 +79,7 @@ START_TEST(bounded_server_200_idle_clients_one_served_within_a_second)
     close(fd);
     for (int i = 0; i < IDLE; i++)
         close(idle[i]);
-    now = wait_for_count(s.child.pid, false, threads);
+    now = wait_for_count(count_threads, s.child.pid, threads, 5000);
     ck_assert_msg(now == threads, "%d threads before the idle clients, %d after", threads, now);
     stop_server(&s);
 }
@@ -137,7 +96,7 @@ START_TEST(bounded_server_memory_bounded_with_a_client_that_never_reads)
     start_bounded(&s, "4");
     int hog = connect_to(&s);
     ck_assert(echoed(hog, "hog\n", 2000));
-    long before = status_kib(s.child.pid, "VmRSS"), peak = before;
+    long before = resident_kib(s.child.pid), peak = before;
     ck_assert_msg(before > 0, "cannot read the server's VmRSS");
     fcntl(hog, F_SETFL, fcntl(hog, F_GETFL) | O_NONBLOCK);
     size_t total = 0;
@@ -150,13 +109,13 @@ START_TEST(bounded_server_memory_bounded_with_a_client_that_never_reads)
         } else {
             sleep_ms(10);
         }
-        long rss = status_kib(s.child.pid, "VmRSS");
+        long rss = resident_kib(s.child.pid);
         peak = rss > peak ? rss : peak;
     }
     ck_assert_msg(total >= 1u << 20, "only %zu bytes went out: the test did not test", total);
     int other = connect_to(&s);
     ck_assert_msg(echoed(other, "still served\n", 2000), "another client was not served");
-    long rss = status_kib(s.child.pid, "VmRSS");
+    long rss = resident_kib(s.child.pid);
     peak = rss > peak ? rss : peak;
     ck_assert_msg(peak - before <= growth_limit_kib(),
                   "the server's memory grew by %ld KiB (from %ld KiB) with %zu bytes sent by a "
@@ -181,7 +140,7 @@ START_TEST(bounded_server_burst_of_resets)
     ck_assert(echoed(probe, "warm up\n", 2000));
     int threads = count_threads(s.child.pid);
     close(probe);
-    threads = wait_for_count(s.child.pid, false, threads - 1);
+    threads = wait_for_count(count_threads, s.child.pid, threads - 1, 5000);
     int open_fds = count_open_fds(s.child.pid);
     for (int i = 0; i < CLIENTS; i++) {
         fds[i] = connect_to(&s);
@@ -189,9 +148,9 @@ START_TEST(bounded_server_burst_of_resets)
     }
     for (int i = 0; i < CLIENTS; i++)
         close_with_reset(fds[i]);
-    int now = wait_for_count(s.child.pid, false, threads);
+    int now = wait_for_count(count_threads, s.child.pid, threads, 5000);
     ck_assert_msg(now == threads, "%d threads before, %d after the resets", threads, now);
-    now = wait_for_count(s.child.pid, true, open_fds);
+    now = wait_for_count(count_open_fds, s.child.pid, open_fds, 5000);
     ck_assert_msg(now == open_fds, "%d descriptors before, %d after the resets", open_fds, now);
     int fd = connect_to(&s);
     ck_assert(echoed(fd, "after the burst\n", 2000));
@@ -320,7 +279,7 @@ START_TEST(chat_server_memory_bounded_with_a_client_that_never_reads)
     socket_address(slow.fd, true, slow.address, sizeof slow.address);
     join_watched(&s, &a, &slow);
     join_watched(&s, &b, &a);
-    long before = status_kib(s.child.pid, "VmRSS"), peak = before;
+    long before = resident_kib(s.child.pid), peak = before;
     ck_assert_msg(before > 0, "cannot read the server's VmRSS");
     struct flood f = {.fd = a.fd, .lines = LINES, .line_len = LINE, .line = line};
     ck_assert_int_eq(pthread_create(&thread, NULL, send_lines, &f), 0);
@@ -338,7 +297,7 @@ START_TEST(chat_server_memory_bounded_with_a_client_that_never_reads)
         ck_assert_msg((size_t)n == head + LINE && memcmp(got + head, line, LINE) == 0,
                       "line %zu arrived wrong", received + 1);
         if (++received % 64 == 0) {
-            long rss = status_kib(s.child.pid, "VmRSS");
+            long rss = resident_kib(s.child.pid);
             peak = rss > peak ? rss : peak;
         }
     }
@@ -379,7 +338,7 @@ START_TEST(chat_server_burst_of_resets)
     while (left < CLIENTS && conn_line(w.conn, line, sizeof line, 5000) > 0)
         left += strncmp(line, "* ", 2) == 0 && strstr(line, " left\n") != NULL;
     ck_assert_msg(left == CLIENTS, "the watcher heard %d of %d clients leave", left, CLIENTS);
-    int now = wait_for_count(s.child.pid, true, open_fds);
+    int now = wait_for_count(count_open_fds, s.child.pid, open_fds, 5000);
     ck_assert_msg(now == open_fds, "%d descriptors before, %d after the resets", open_fds, now);
     join_watched(&s, &c, &w);
     char want[128];
