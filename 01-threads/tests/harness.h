@@ -77,6 +77,31 @@ bool under_valgrind(void);
 #define MEMORY_MEASURABLE 1
 #endif
 
+/* --- What this system has --------------------------------------------------------------
+ * Some checks need Linux: /proc (to look at a running process), prlimit (to change another
+ * process's limits) or LD_PRELOAD (the fault shim). Where one is missing, a test that needs
+ * it is skipped with one line that says why, never failed. KIT_HIDE=proc,prlimit,preload
+ * hides them on Linux too, so that this path is tested here. */
+bool have_proc(void);
+bool have_prlimit(void);
+bool have_preload(void);
+/* Make sure this test process may have N descriptors open, raising its soft RLIMIT_NOFILE
+ * toward the hard limit (macOS starts shells with 256). False when the hard limit is too
+ * low: the test should then be skipped, with the reason. */
+bool need_fds(long n);
+/* Say that the running test is skipped and why ("needs Linux (/proc)"): one line on
+ * stderr, "skipped: TEST: REASON", also appended to the file $KIT_SKIP_LOG names (the
+ * summary of make test and the grader count them). SKIP_UNLESS then returns from the test,
+ * which passes: a missing facility never costs a point. */
+void note_skip(const char *reason);
+#define SKIP_UNLESS(condition, reason)                                                             \
+    do {                                                                                           \
+        if (!(condition)) {                                                                        \
+            note_skip(reason);                                                                     \
+            return;                                                                                \
+        }                                                                                          \
+    } while (0)
+
 /* --- Running programs -------------------------------------------------------------- */
 
 enum child_flags {
@@ -147,9 +172,11 @@ int count_lines(const char *text, const char *line);
 /* Run every program started from now on (by this test process) under the fault
  * injection shim tests/fault_inject.so with these FAULT_INJECT rules (fault_inject.c
  * says what they mean: short transfers, EINTR, EAGAIN, resets, on a schedule). NULL
- * turns it off. Aborts the test when the folder has no built shim. Check runs every
- * test case in its own process, so this never leaks into the next test case. */
-void fault_injection(const char *rules);
+ * turns it off. Returns false where LD_PRELOAD is not there (have_preload): the test is
+ * then skipped, `SKIP_UNLESS(fault_injection(RULES), "needs Linux (LD_PRELOAD)")`.
+ * Aborts the test when the folder has no built shim. Check runs every test case in its
+ * own process, so this never leaks into the next test case. */
+bool fault_injection(const char *rules);
 /* The rules most suites rerun their tests under: every send, recv, read and write
  * short, and every third call of those and of accept interrupted (EINTR). */
 #define SHORT_AND_EINTR "io:short;io+accept:eintr@every=3"

@@ -86,6 +86,70 @@ bool under_valgrind(void)
     return prefix != NULL && prefix[0] != '\0';
 }
 
+/* --- What this system has ------------------------------------------------------------ */
+
+/* Is FACILITY ("proc") named in KIT_HIDE ("proc,preload")? */
+static bool hidden(const char *facility)
+{
+    const char *list = getenv("KIT_HIDE");
+    size_t n = strlen(facility);
+    for (const char *p = list; p != NULL && *p != '\0'; p += strcspn(p, ","), p += *p == ',')
+        if (strncmp(p, facility, n) == 0 && (p[n] == ',' || p[n] == '\0'))
+            return true;
+    return false;
+}
+
+bool have_proc(void)
+{
+    return !hidden("proc") && access("/proc/self/status", R_OK) == 0;
+}
+
+bool have_prlimit(void)
+{
+#ifdef __linux__
+    return !hidden("prlimit");
+#else
+    return false;
+#endif
+}
+
+bool have_preload(void)
+{
+#ifdef __linux__
+    return !hidden("preload");
+#else
+    return false; /* macOS has DYLD_INSERT_LIBRARIES, with other rules: not supported */
+#endif
+}
+
+bool need_fds(long n)
+{
+    struct rlimit limit;
+    if (getrlimit(RLIMIT_NOFILE, &limit) < 0)
+        return false;
+    if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < (rlim_t)n) {
+        limit.rlim_cur = limit.rlim_max == RLIM_INFINITY || limit.rlim_max > (rlim_t)n
+                             ? (rlim_t)n
+                             : limit.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &limit);
+        if (getrlimit(RLIMIT_NOFILE, &limit) < 0)
+            return false;
+    }
+    return limit.rlim_cur == RLIM_INFINITY || limit.rlim_cur >= (rlim_t)n;
+}
+
+void note_skip(const char *reason)
+{
+    const char *test = tcase_name();
+    fprintf(stderr, "skipped: %s: %s\n", test != NULL ? test : "?", reason);
+    const char *log = getenv("KIT_SKIP_LOG");
+    FILE *f = log != NULL && *log != '\0' ? fopen(log, "a") : NULL;
+    if (f != NULL) {
+        fprintf(f, "%s: %s\n", test != NULL ? test : "?", reason);
+        fclose(f);
+    }
+}
+
 /* --- Running programs -------------------------------------------------------------- */
 
 /* Split RUN_UNDER on spaces into WORDS (at most MAX - 1 of them). */
@@ -366,7 +430,7 @@ int count_lines(const char *text, const char *line)
     return count;
 }
 
-void fault_injection(const char *rules)
+bool fault_injection(const char *rules)
 {
     static char *saved_library_path; /* LD_LIBRARY_PATH as the test process found it */
     static bool saved;
@@ -384,8 +448,10 @@ void fault_injection(const char *rules)
             setenv("LD_LIBRARY_PATH", saved_library_path, 1);
         else
             unsetenv("LD_LIBRARY_PATH");
-        return;
+        return true;
     }
+    if (!have_preload())
+        return false;
     if (realpath("tests", dir) == NULL || access("tests/fault_inject.so", R_OK) != 0) {
         fprintf(stderr, "harness: tests/fault_inject.so: %s (not built?)\n", strerror(errno));
         abort();
@@ -414,6 +480,7 @@ void fault_injection(const char *rules)
     snprintf(options, sizeof options, "%s%sverify_asan_link_order=0", asan ? asan : "",
              asan && *asan ? ":" : "");
     setenv("ASAN_OPTIONS", options, 1);
+    return true;
 }
 
 bool wait_for_stderr(const struct child *c, const char *text, int timeout_ms)
@@ -960,6 +1027,10 @@ int send_spoofed(const struct sockaddr_in *from, const struct sockaddr_in *to, c
 static long read_proc(pid_t pid, const char *file, char *text, size_t size)
 {
     char path[128];
+    if (!have_proc()) {
+        errno = ENOSYS;
+        return -1;
+    }
     snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, file);
     FILE *f = fopen(path, "r");
     if (f == NULL)
@@ -997,6 +1068,10 @@ static int parent_of(const char *name)
 int count_open_fds(pid_t pid)
 {
     char path[64];
+    if (!have_proc()) {
+        errno = ENOSYS;
+        return -1;
+    }
     snprintf(path, sizeof path, "/proc/%d/fd", (int)pid);
     DIR *dir = opendir(path);
     if (dir == NULL)
@@ -1020,6 +1095,10 @@ int count_children(pid_t pid)
 
 int child_pids(pid_t pid, pid_t *pids, int max)
 {
+    if (!have_proc()) {
+        errno = ENOSYS;
+        return -1;
+    }
     DIR *dir = opendir("/proc");
     if (dir == NULL)
         return -1;
@@ -1038,6 +1117,10 @@ int child_pids(pid_t pid, pid_t *pids, int max)
 int threads_accepting_signal(pid_t pid, int signal_number)
 {
     char path[128], status[4096];
+    if (!have_proc()) {
+        errno = ENOSYS;
+        return -1;
+    }
     snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
     DIR *dir = opendir(path);
     if (dir == NULL)
@@ -1102,6 +1185,10 @@ long peak_resident_kib(pid_t pid)
 int lowest_free_fd(pid_t pid)
 {
     char path[64];
+    if (!have_proc()) {
+        errno = ENOSYS;
+        return -1;
+    }
     snprintf(path, sizeof path, "/proc/%d/fd", (int)pid);
     DIR *dir = opendir(path);
     if (dir == NULL)
@@ -1148,6 +1235,10 @@ long set_fd_limit(pid_t pid, long soft)
         return setrlimit(RLIMIT_NOFILE, &limit) == 0 ? (long)old.rlim_cur : -1;
     }
 #ifdef __linux__
+    if (!have_prlimit()) {
+        errno = ENOSYS;
+        return -1;
+    }
     if (prlimit(pid, RLIMIT_NOFILE, NULL, &old) < 0)
         return -1;
     limit = old;
