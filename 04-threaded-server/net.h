@@ -48,6 +48,14 @@ char *net_format_address(const struct sockaddr *address, char *text, size_t size
  * peer is already gone. Returns TEXT. */
 char *net_peer_address(int fd, char *text, size_t size);
 
+struct addrinfo;
+/* getaddrinfo(HOST, PORT) for SOCKTYPE (SOCK_STREAM, SOCK_DGRAM), IPv4 or IPv6, with
+ * FLAGS (AI_PASSIVE for an address to bind to): the list every helper here walks, for a
+ * helper of one's own (03-udp's udp_bind). Returns it (freeaddrinfo() it), or NULL with
+ * ERROR filled: "getaddrinfo nosuch: Name or service not known". */
+struct addrinfo *net_resolve(const char *host, int port, int socktype, int flags, char *error,
+                             size_t error_size);
+
 /* --- Listening ------------------------------------------------------------------------ */
 
 /* getaddrinfo(HOST) + socket() + setsockopt(SO_REUSEADDR) + bind(PORT) + listen(SOMAXCONN)
@@ -121,7 +129,8 @@ void net_stop_forget(void);
 int net_block_signals(sigset_t *old);
 void net_restore_signals(const sigset_t *old);
 /* For a program that installs no stop pipe (a client): ignore SIGPIPE, so that a write to
- * a peer that is gone fails with EPIPE. Returns 0 or -1. */
+ * a peer that is gone fails with EPIPE. Returns 0 or -1. (Where neither MSG_NOSIGNAL nor
+ * SO_NOSIGPIPE is there, and with PORTABLE=1, net_connect and net_accept do it too.) */
 int net_ignore_sigpipe(void);
 
 /* --- Waiting, sending, accepting, closing ---------------------------------------------- */
@@ -139,7 +148,9 @@ int net_wait(int fd, short events, int timeout_ms);
 /* Python's sendall(): send() may take only part of the data; loop until all LEN bytes are
  * gone. Never blocks past a stop: when nothing fits, it waits for room with net_wait().
  * Returns 0, or -1 with errno set (EPIPE or ECONNRESET: the peer went away; ECANCELED: a
- * stop). Never raises SIGPIPE. */
+ * stop). Never raises SIGPIPE. Where MSG_DONTWAIT is missing (POSIX has no such flag;
+ * macOS hides it; PORTABLE=1) a blocking FD is made non-blocking for the call, then
+ * blocking again: another thread reading FD meanwhile may see EAGAIN. */
 int net_send_all(int fd, const void *data, size_t len);
 
 /* write() LEN bytes of DATA to FD (standard output, a pipe, a file), looping over short

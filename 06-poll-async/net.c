@@ -16,13 +16,26 @@
 #include <time.h>
 #include <unistd.h>
 
-/* MSG_NOSIGNAL (Linux, most BSDs) keeps a send to a closed connection from raising
- * SIGPIPE. Where it is missing (macOS), and with PORTABLE=1, SIGPIPE is ignored instead
- * (net_stop_install, net_ignore_sigpipe), which does the same job for the whole process. */
+/* Three names that POSIX.1-2008 does not have, each with its fallback. PORTABLE=1
+ * (KIT_PORTABLE) switches all three off on Linux too, so that the fallbacks a Mac runs
+ * (macOS hides MSG_DONTWAIT and SO_NOSIGPIPE under _POSIX_C_SOURCE) are tested here.
+ * - MSG_NOSIGNAL (Linux, most BSDs) keeps a send to a closed connection from raising
+ *   SIGPIPE. Without it, SO_NOSIGPIPE on each socket where that exists, else SIGPIPE is
+ *   ignored for the whole process (no_sigpipe): the send fails with EPIPE either way.
+ * - MSG_DONTWAIT makes one send or recv non-blocking, leaving the socket as it is.
+ *   Without it, the socket itself is made non-blocking (O_NONBLOCK) for the call and put
+ *   back after (net_send_all), or for good when it is about to be closed
+ *   (net_close_gracefully).
+ * - SO_NOSIGPIPE (macOS, the BSDs): see no_sigpipe. */
 #if defined(MSG_NOSIGNAL) && !defined(KIT_PORTABLE)
 #define NO_SIGPIPE MSG_NOSIGNAL
 #else
 #define NO_SIGPIPE 0
+#endif
+#if defined(MSG_DONTWAIT) && !defined(KIT_PORTABLE)
+#define DONT_WAIT MSG_DONTWAIT
+#else
+#define DONT_WAIT 0
 #endif
 
 /* How long accept waits before trying again when the process has no descriptor left. */
@@ -37,10 +50,12 @@ char *net_format_address(const struct sockaddr *address, char *text, size_t size
         address->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
     struct sockaddr_in plain;
 
-    /* ::ffff:127.0.0.1 is an IPv4 peer seen through an IPv6 socket: show it as IPv4. */
+    /* ::ffff:127.0.0.1 is an IPv4 peer seen through an IPv6 socket: show it as IPv4.
+     * (Compared by hand: IN6_IS_ADDR_V4MAPPED is in POSIX only as part of an option.) */
     if (address->sa_family == AF_INET6) {
+        static const unsigned char v4_mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
         const struct sockaddr_in6 *six = (const struct sockaddr_in6 *)address;
-        if (IN6_IS_ADDR_V4MAPPED(&six->sin6_addr)) {
+        if (memcmp(six->sin6_addr.s6_addr, v4_mapped, sizeof v4_mapped) == 0) {
             memset(&plain, 0, sizeof plain);
             plain.sin_family = AF_INET;
             plain.sin_port = six->sin6_port;
@@ -71,9 +86,8 @@ char *net_peer_address(int fd, char *text, size_t size)
     return net_format_address((struct sockaddr *)&address, text, size);
 }
 
-/* getaddrinfo for HOST:PORT (a numeric port), filling ERROR when it fails. */
-static struct addrinfo *resolve(const char *host, int port, int socktype, int flags, char *error,
-                                size_t error_size)
+struct addrinfo *net_resolve(const char *host, int port, int socktype, int flags, char *error,
+                             size_t error_size)
 {
     struct addrinfo hints, *list;
     char service[8];
@@ -108,15 +122,19 @@ int net_set_blocking(int fd, bool blocking)
     return set_flag(fd, F_GETFL, F_SETFL, O_NONBLOCK, !blocking);
 }
 
-/* On a system without MSG_NOSIGNAL but with SO_NOSIGPIPE (macOS), ask for it on each new
- * socket too: then even a program that forgot to ignore SIGPIPE is not killed. */
+/* For each new connection: a send on it must never raise SIGPIPE, even in a program that
+ * forgot to ignore it (net_send_all promises so). MSG_NOSIGNAL does that per call; without
+ * it, SO_NOSIGPIPE (macOS, the BSDs) does it per socket; with neither, SIGPIPE is ignored
+ * for the whole process, the one way POSIX has. */
 static void no_sigpipe(int fd)
 {
-#if defined(SO_NOSIGPIPE)
+#if defined(SO_NOSIGPIPE) && !defined(KIT_PORTABLE)
     const int on = 1;
     setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &on, sizeof on);
 #else
     (void)fd;
+    if (NO_SIGPIPE == 0)
+        net_ignore_sigpipe();
 #endif
 }
 
@@ -124,7 +142,7 @@ static void no_sigpipe(int fd)
 
 int net_listen(const char *host, int port, char *error, size_t error_size)
 {
-    struct addrinfo *list = resolve(host, port, SOCK_STREAM, AI_PASSIVE, error, error_size);
+    struct addrinfo *list = net_resolve(host, port, SOCK_STREAM, AI_PASSIVE, error, error_size);
     int fd = -1;
 
     for (struct addrinfo *ai = list; ai != NULL && fd < 0; ai = ai->ai_next) {
@@ -269,7 +287,7 @@ int net_connect(const char *host, int port, double timeout, char *peer, size_t p
                 char *error, size_t error_size)
 {
     long long deadline = timeout > 0 ? net_monotonic_ms() + (long long)(timeout * 1000 + 0.5) : -1;
-    struct addrinfo *list = resolve(host, port, SOCK_STREAM, 0, error, error_size);
+    struct addrinfo *list = net_resolve(host, port, SOCK_STREAM, 0, error, error_size);
     int fd = -1, saved_errno = EHOSTUNREACH;
 
     for (struct addrinfo *ai = list; ai != NULL && fd < 0; ai = ai->ai_next) {
@@ -306,7 +324,7 @@ const char *net_reason(const char *error)
 int net_udp_client(const char *host, int port, struct sockaddr_storage *address,
                    socklen_t *length, char *error, size_t error_size)
 {
-    struct addrinfo *list = resolve(host, port, SOCK_DGRAM, 0, error, error_size);
+    struct addrinfo *list = net_resolve(host, port, SOCK_DGRAM, 0, error, error_size);
     int fd = -1;
 
     for (struct addrinfo *ai = list; ai != NULL && fd < 0; ai = ai->ai_next) {
@@ -463,22 +481,41 @@ int net_wait(int fd, short events, int timeout_ms)
 int net_send_all(int fd, const void *data, size_t len)
 {
     const char *next = data;
+    int status = 0, blocking_flags = -1; /* the flags to put back, when we changed them */
 
-    while (len > 0) {
-        /* MSG_DONTWAIT: take what fits now; when nothing fits, wait for room (or a stop)
+    /* Without MSG_DONTWAIT: the socket itself non-blocking until we are done (see the top
+     * of this file). O_NONBLOCK belongs to the socket, not to this call: another thread
+     * reading the same socket meanwhile may see EAGAIN (the kit's readers wait for data
+     * with net_wait first, and take EAGAIN as "wait again"). */
+    if (DONT_WAIT == 0) {
+        int flags = fcntl(fd, F_GETFL);
+        if (flags < 0)
+            return -1;
+        if ((flags & O_NONBLOCK) == 0) {
+            if (fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
+                return -1;
+            blocking_flags = flags;
+        }
+    }
+    while (len > 0 && status == 0) {
+        /* Non-blocking: take what fits now; when nothing fits, wait for room (or a stop)
          * in net_wait, rather than block inside send() where no signal is seen. */
-        ssize_t n = send(fd, next, len, NO_SIGPIPE | MSG_DONTWAIT);
+        ssize_t n = send(fd, next, len, NO_SIGPIPE | DONT_WAIT);
         if (n >= 0) {
             next += n;
             len -= (size_t)n;
         } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
-            if (net_wait(fd, POLLOUT, -1) < 0)
-                return -1;
+            status = net_wait(fd, POLLOUT, -1) < 0 ? -1 : 0;
         } else if (errno != EINTR) {
-            return -1;
+            status = -1;
         }
     }
-    return 0;
+    if (blocking_flags >= 0) {
+        int saved_errno = errno;
+        fcntl(fd, F_SETFL, blocking_flags);
+        errno = saved_errno;
+    }
+    return status;
 }
 
 int net_write_all(int fd, const void *data, size_t len)
@@ -564,8 +601,10 @@ void net_close_gracefully(int fd, int linger_ms)
     char discard[4096];
 
     shutdown(fd, SHUT_WR);
+    if (DONT_WAIT == 0) /* (see the top of this file; the socket is ours until close) */
+        net_set_blocking(fd, false);
     for (;;) {
-        ssize_t n = recv(fd, discard, sizeof discard, MSG_DONTWAIT);
+        ssize_t n = recv(fd, discard, sizeof discard, DONT_WAIT);
         long long left = deadline - net_monotonic_ms();
         if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK))
             break;     /* EOF (the polite end) or an error such as a reset */
