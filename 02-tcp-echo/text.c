@@ -1,4 +1,9 @@
-/* text.c -- escaping, stripping, upper-casing and joining bytes (see text.h). */
+/* text.c -- escaping, stripping, upper-casing and joining bytes, and cutting lines
+ * (see text.h).
+ *
+ * master: 02-tcp-echo/text.c; edit there, then run `make sync` at the top of the kit
+ * (every folder holds an identical copy; `make test` fails on one that differs).
+ */
 #include "text.h"
 
 #include <stdlib.h>
@@ -80,4 +85,62 @@ char *join_words(int count, char *const words[], size_t *len)
     joined[n] = '\0';
     *len = n;
     return joined;
+}
+
+int line_buffer_add(struct line_buffer *buffer, const void *data, size_t len)
+{
+    if (len == 0)
+        return 0;
+    if (buffer->capacity - buffer->end < len && buffer->start > 0) {
+        /* Move what is waiting to the front: the lines before it are taken. */
+        size_t waiting = buffer->end - buffer->start;
+        memmove(buffer->data, buffer->data + buffer->start, waiting);
+        buffer->scanned -= buffer->start;
+        buffer->end = waiting;
+        buffer->start = 0;
+    }
+    if (buffer->capacity - buffer->end < len) {
+        size_t capacity = buffer->capacity > 0 ? buffer->capacity : 4096;
+        while (capacity - buffer->end < len) {
+            if (capacity > (size_t)-1 / 2)
+                return -1;
+            capacity *= 2;
+        }
+        char *bigger = realloc(buffer->data, capacity);
+        if (bigger == NULL)
+            return -1;
+        buffer->data = bigger;
+        buffer->capacity = capacity;
+    }
+    memcpy(buffer->data + buffer->end, data, len);
+    buffer->end += len;
+    return 0;
+}
+
+bool line_buffer_next(struct line_buffer *buffer, bool at_end, const char **line, size_t *len)
+{
+    char *newline = buffer->scanned < buffer->end ? memchr(buffer->data + buffer->scanned, '\n',
+                                                           buffer->end - buffer->scanned)
+                                                  : NULL;
+    size_t line_end, next;
+
+    if (newline != NULL) {
+        line_end = (size_t)(newline - buffer->data);
+        next = line_end + 1;
+    } else if (at_end && buffer->start < buffer->end) {
+        line_end = next = buffer->end; /* the last line, without a newline */
+    } else {
+        buffer->scanned = buffer->end;
+        return false;
+    }
+    *line = buffer->data + buffer->start;
+    *len = line_end - buffer->start;
+    buffer->start = buffer->scanned = next;
+    return true;
+}
+
+void line_buffer_free(struct line_buffer *buffer)
+{
+    free(buffer->data);
+    *buffer = (struct line_buffer)LINE_BUFFER_INIT;
 }

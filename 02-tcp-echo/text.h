@@ -1,12 +1,17 @@
-/* text.h -- the byte handling of the 02-tcp-echo programs, as pure functions.
+/* text.h -- the byte handling of the 02-tcp-echo and 03-udp programs, as pure functions.
+ *
+ * master: 02-tcp-echo/text.h; edit there, then run `make sync` at the top of the kit
+ * (every folder holds an identical copy; `make test` fails on one that differs).
  *
  * Bytes from the network are not text: they may hold NUL, newlines, or anything at
- * all. These functions never assume a terminating NUL, do no I/O and keep no state,
- * so they are tested directly (tests/check_text.c) and a fuzzer can call them.
+ * all. These functions never assume a terminating NUL, do no I/O and keep no state
+ * (the line buffer keeps only the bytes it was given), so they are tested directly
+ * (tests/check_text.c) and a fuzzer calls them (tests/fuzz_text.c).
  */
 #ifndef TEXT_H
 #define TEXT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* The most bytes escape_bytes() writes for LEN input bytes, with the final NUL. */
@@ -31,5 +36,34 @@ void upper_ascii(char *data, size_t len);
 /* Python's " ".join(words): COUNT words joined by single spaces, in a new
  * NUL-terminated string (free it); its length in *LEN. NULL when out of memory. */
 char *join_words(int count, char *const words[], size_t *len);
+
+/* Lines from a byte stream that arrives in pieces, the way read() gives it: a line may
+ * come in several pieces, and one piece may hold several lines (stdio's getline does
+ * this too, but it cannot tell a read interrupted by a signal from the end of the input,
+ * and returns half a line). Keeps the bytes not yet taken; no I/O. */
+struct line_buffer {
+    char *data;      /* malloc'd: data[start, end) is waiting to be taken */
+    size_t start;    /* where the next line begins */
+    size_t scanned;  /* data[start, scanned) holds no '\n' (not searched again) */
+    size_t end;      /* the end of what arrived */
+    size_t capacity; /* the size of DATA */
+};
+#define LINE_BUFFER_INIT                                                                           \
+    {                                                                                              \
+        NULL, 0, 0, 0, 0                                                                           \
+    }
+
+/* Append LEN bytes of DATA that just arrived. Returns 0, or -1 when out of memory. */
+int line_buffer_add(struct line_buffer *buffer, const void *data, size_t len);
+
+/* Take the next whole line: stores where it starts in *LINE (valid until the next
+ * line_buffer_add) and its length, without the '\n', in *LEN, and returns true. Returns
+ * false when no whole line is waiting. With AT_END (the stream has ended) the bytes
+ * after the last '\n', if any, are the last line: "a\nb" is the lines "a" and "b",
+ * like getline; "a\n" is the one line "a". Cost: each byte is searched once. */
+bool line_buffer_next(struct line_buffer *buffer, bool at_end, const char **line, size_t *len);
+
+/* Free what BUFFER holds; it is empty (LINE_BUFFER_INIT) again. */
+void line_buffer_free(struct line_buffer *buffer);
 
 #endif

@@ -1,4 +1,9 @@
-/* text.c -- escaping, upper-casing, joining bytes, and cutting lines (see text.h). */
+/* text.c -- escaping, stripping, upper-casing and joining bytes, and cutting lines
+ * (see text.h).
+ *
+ * master: 02-tcp-echo/text.c; edit there, then run `make sync` at the top of the kit
+ * (every folder holds an identical copy; `make test` fails on one that differs).
+ */
 #include "text.h"
 
 #include <stdlib.h>
@@ -32,6 +37,24 @@ size_t escape_bytes(const void *data, size_t len, char *out)
     }
     out[n] = '\0';
     return n;
+}
+
+/* Python's bytes.isspace() for one byte: no locale involved. */
+static int is_ascii_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
+size_t strip_whitespace(const char *data, size_t len, size_t *start)
+{
+    size_t first = 0, end = len;
+
+    while (first < end && is_ascii_space(data[first]))
+        first++;
+    while (end > first && is_ascii_space(data[end - 1]))
+        end--;
+    *start = first;
+    return end - first;
 }
 
 void upper_ascii(char *data, size_t len)

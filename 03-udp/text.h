@@ -1,8 +1,12 @@
-/* text.h -- the byte handling of the 03-udp programs, as pure functions.
+/* text.h -- the byte handling of the 02-tcp-echo and 03-udp programs, as pure functions.
+ *
+ * master: 02-tcp-echo/text.h; edit there, then run `make sync` at the top of the kit
+ * (every folder holds an identical copy; `make test` fails on one that differs).
  *
  * Bytes from the network are not text: they may hold NUL, newlines, or anything at
- * all. These functions never assume a terminating NUL, do no I/O and keep no state,
- * so they are tested directly (tests/check_text.c) and a fuzzer can call them.
+ * all. These functions never assume a terminating NUL, do no I/O and keep no state
+ * (the line buffer keeps only the bytes it was given), so they are tested directly
+ * (tests/check_text.c) and a fuzzer calls them (tests/fuzz_text.c).
  */
 #ifndef TEXT_H
 #define TEXT_H
@@ -19,6 +23,11 @@
  * for ESCAPED_SIZE(LEN) bytes; it is NUL-terminated. Returns the length written
  * (without the NUL). Cost: one pass over DATA. */
 size_t escape_bytes(const void *data, size_t len, char *out);
+
+/* Python's bytes.strip(): find DATA without its leading and trailing ASCII
+ * whitespace (space, \t, \n, \r, \v, \f). Stores where it starts in *START and
+ * returns its length (0 when DATA is all whitespace). */
+size_t strip_whitespace(const char *data, size_t len, size_t *start);
 
 /* Python's bytes.upper(): a-z become A-Z in place; every other byte is left alone
  * (no locale, so a UTF-8 sequence is never damaged). */

@@ -1,6 +1,9 @@
 /* fuzz_text.c -- libFuzzer harness for text.c: escape_bytes, strip_whitespace,
- * upper_ascii and join_words, the functions that handle whatever bytes the network
- * (or a command line) brings.
+ * upper_ascii, join_words and the line buffer, the functions that handle whatever bytes
+ * the network (or a command line, or standard input) brings.
+ *
+ * master: 02-tcp-echo/tests/fuzz_text.c; edit there, then run `make sync` at the top of
+ * the kit (every folder holds an identical copy; `make test` fails on one that differs).
  *
  * The first byte of the input chooses how the rest is cut into chunks (the pieces a
  * recv() could have returned); the rest is the bytes. Properties, each checked against
@@ -17,9 +20,13 @@
  *   nothing more; chunk by chunk is the same as whole.
  * - join_words: the input's NUL-separated words joined by single spaces, with the
  *   length counted right.
+ * - line_buffer (udp_client's `-`): the bytes fed in chunks, the lines taken after each
+ *   chunk and at the end, are exactly the lines of the whole: the pieces between the
+ *   '\n's, and the rest after the last '\n' when it is not empty (getline's lines).
  */
 #include "../text.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,23 +135,6 @@ static void check_escape(const unsigned char *bytes, size_t len, unsigned plan)
     free(decoded);
 }
 
-static void check_strip(const unsigned char *bytes, size_t len)
-{
-    const char *data = (const char *)bytes;
-    size_t start = (size_t)-1, kept = strip_whitespace(data, len, &start);
-
-    if (start > len || kept > len - start)
-        abort();
-    if (kept > 0 && (is_space(bytes[start]) || is_space(bytes[start + kept - 1])))
-        abort();
-    for (size_t i = 0; i < len; i++)
-        if ((i < start || i >= start + kept) && !is_space(bytes[i]))
-            abort(); /* a byte that is not white space was cut */
-    size_t again;
-    if (strip_whitespace(data + start, kept, &again) != kept || again != 0)
-        abort();
-}
-
 static void check_upper(const unsigned char *bytes, size_t len, unsigned plan)
 {
     char *once = malloc(len + 1), *pieces = malloc(len + 1);
@@ -209,6 +199,64 @@ static void check_join(const unsigned char *bytes, size_t len)
     free(copy);
 }
 
+static void check_strip(const unsigned char *bytes, size_t len)
+{
+    const char *data = (const char *)bytes;
+    size_t start = (size_t)-1, kept = strip_whitespace(data, len, &start);
+
+    if (start > len || kept > len - start)
+        abort();
+    if (kept > 0 && (is_space(bytes[start]) || is_space(bytes[start + kept - 1])))
+        abort();
+    for (size_t i = 0; i < len; i++)
+        if ((i < start || i >= start + kept) && !is_space(bytes[i]))
+            abort(); /* a byte that is not white space was cut */
+    size_t again;
+    if (strip_whitespace(data + start, kept, &again) != kept || again != 0)
+        abort();
+}
+
+static void check_lines(const unsigned char *bytes, size_t len, unsigned plan)
+{
+    struct line_buffer lines = LINE_BUFFER_INIT;
+    const unsigned char *expected = bytes, *end = bytes + len; /* the next reference line */
+    size_t at = 0;
+    bool at_end = false;
+
+    for (size_t i = 0;; i++) {
+        const char *line;
+        size_t line_len;
+        while (line_buffer_next(&lines, at_end, &line, &line_len)) {
+            /* the reference: up to the next '\n', or to the end of the input */
+            const unsigned char *newline = memchr(expected, '\n', (size_t)(end - expected));
+            size_t want = newline != NULL ? (size_t)(newline - expected) : (size_t)(end - expected);
+            if (expected >= end || line_len != want || memcmp(line, expected, want) != 0)
+                abort();
+            if (newline == NULL && !at_end)
+                abort(); /* a line without its '\n' before the end */
+            expected += want + (newline != NULL);
+        }
+        if (at_end)
+            break;
+        if (at == len) {
+            at_end = true;
+            continue;
+        }
+        size_t size = chunk_size(plan, i) * (1 + plan % 5); /* up to 80 bytes */
+        if (size > len - at)
+            size = len - at;
+        if (line_buffer_add(&lines, bytes + at, size) != 0)
+            abort();
+        at += size;
+        if (lines.end - lines.start > len || lines.scanned < lines.start ||
+            lines.scanned > lines.end)
+            abort(); /* it never holds more than what is waiting */
+    }
+    if (expected != end)
+        abort(); /* a line was never given */
+    line_buffer_free(&lines);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -220,6 +268,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     check_escape(bytes, len, plan);
     check_strip(bytes, len);
+    check_lines(bytes, len, plan);
     check_upper(bytes, len, plan);
     check_join(bytes, len);
     return 0;

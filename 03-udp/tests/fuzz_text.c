@@ -1,6 +1,9 @@
-/* fuzz_text.c -- libFuzzer harness for text.c: escape_bytes, upper_ascii, join_words
- * and the line buffer, the functions that handle whatever bytes the network (or a
- * command line, or standard input) brings.
+/* fuzz_text.c -- libFuzzer harness for text.c: escape_bytes, strip_whitespace,
+ * upper_ascii, join_words and the line buffer, the functions that handle whatever bytes
+ * the network (or a command line, or standard input) brings.
+ *
+ * master: 02-tcp-echo/tests/fuzz_text.c; edit there, then run `make sync` at the top of
+ * the kit (every folder holds an identical copy; `make test` fails on one that differs).
  *
  * The first byte of the input chooses how the rest is cut into chunks (the pieces a
  * recv() could have returned); the rest is the bytes. Properties, each checked against
@@ -10,6 +13,9 @@
  *   \t \n \r \\ \', 4 for \xHH) and at most ESCAPED_SIZE - 1; decoding it gives the
  *   input back, byte for byte; and escaping chunk by chunk gives the same text as
  *   escaping the whole (nothing depends on where a recv() cut the bytes).
+ * - strip_whitespace: the kept part is inside the input, starts and ends with a
+ *   non-space byte (or is empty), only ASCII white space was cut, and stripping it
+ *   again cuts nothing.
  * - upper_ascii: a-z become A-Z, every other byte stays; doing it twice changes
  *   nothing more; chunk by chunk is the same as whole.
  * - join_words: the input's NUL-separated words joined by single spaces, with the
@@ -24,6 +30,11 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+static int is_space(unsigned char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
 
 /* How many bytes escape_bytes writes for C: Python's repr rules. */
 static size_t escaped_cost(unsigned char c)
@@ -188,6 +199,23 @@ static void check_join(const unsigned char *bytes, size_t len)
     free(copy);
 }
 
+static void check_strip(const unsigned char *bytes, size_t len)
+{
+    const char *data = (const char *)bytes;
+    size_t start = (size_t)-1, kept = strip_whitespace(data, len, &start);
+
+    if (start > len || kept > len - start)
+        abort();
+    if (kept > 0 && (is_space(bytes[start]) || is_space(bytes[start + kept - 1])))
+        abort();
+    for (size_t i = 0; i < len; i++)
+        if ((i < start || i >= start + kept) && !is_space(bytes[i]))
+            abort(); /* a byte that is not white space was cut */
+    size_t again;
+    if (strip_whitespace(data + start, kept, &again) != kept || again != 0)
+        abort();
+}
+
 static void check_lines(const unsigned char *bytes, size_t len, unsigned plan)
 {
     struct line_buffer lines = LINE_BUFFER_INIT;
@@ -239,6 +267,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t len = size - 1;
 
     check_escape(bytes, len, plan);
+    check_strip(bytes, len);
     check_lines(bytes, len, plan);
     check_upper(bytes, len, plan);
     check_join(bytes, len);
