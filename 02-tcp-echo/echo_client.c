@@ -10,6 +10,12 @@
  *         data = s.recv(1024)
  *     print('Received', repr(data))
  *
+ * What it teaches: the client's life cycle, every call of it in this file under the
+ * lecture line it translates: getaddrinfo (the address), socket, connect, send and recv,
+ * close. From net.c (the kit's socket helpers, net.h) it takes only small things:
+ * net_format_address (an address as text), net_set_blocking (fcntl O_NONBLOCK),
+ * net_write_all (a write that survives signals) and net_monotonic_ms (a clock).
+ *
  * The lecture's client has two quiet bugs that this one fixes, and they are the lesson:
  * 1. One recv(1024) is not "the reply". TCP is a byte stream: the echo may arrive in
  *    pieces, and recv returns the first piece. We count: the echo is complete when as
@@ -46,6 +52,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <netdb.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -77,7 +84,7 @@ static int echo_words(int sock, const char *peer, const char *message, size_t le
 {
     char *reply = malloc(len + 1);
     size_t sent = 0, got = 0;
-    long long deadline = monotonic_ms() + timeout_ms;
+    long long deadline = net_monotonic_ms() + timeout_ms;
     int status = 0;
 
     if (reply == NULL) {
@@ -87,7 +94,7 @@ static int echo_words(int sock, const char *peer, const char *message, size_t le
     while (got < len && status == 0) {
         /* Ask for room to send only while something is left to send. */
         struct pollfd p = {.fd = sock, .events = POLLIN | (sent < len ? POLLOUT : 0)};
-        long long left = timeout_ms < 0 ? -1 : deadline - monotonic_ms();
+        long long left = timeout_ms < 0 ? -1 : deadline - net_monotonic_ms();
         int ready = poll(&p, 1, timeout_ms < 0 ? -1 : left > 0 ? (int)left : 0);
         if (ready < 0 && errno == EINTR)
             continue;
@@ -104,7 +111,8 @@ static int echo_words(int sock, const char *peer, const char *message, size_t le
         if (status != 0)
             break;
         if (sent < len && (p.revents & (POLLOUT | POLLERR))) {
-            ssize_t n = send(sock, message + sent, len - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+            /* s.sendall(b'Hello, world'), a piece at a time: what fits now */
+            ssize_t n = send(sock, message + sent, len - sent, 0);
             if (n >= 0) {
                 sent += (size_t)n;
             } else if (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK) {
@@ -114,7 +122,8 @@ static int echo_words(int sock, const char *peer, const char *message, size_t le
             }
         }
         if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
-            ssize_t n = recv(sock, reply + got, len - got, MSG_DONTWAIT);
+            /* data = s.recv(1024): whatever part of the echo has arrived */
+            ssize_t n = recv(sock, reply + got, len - got, 0);
             if (n > 0) {
                 got += (size_t)n;
             } else if (n == 0) { /* the server closed before the whole echo came */
@@ -129,7 +138,8 @@ static int echo_words(int sock, const char *peer, const char *message, size_t le
         }
     }
     if (status == 0) {
-        /* print('Received', repr(data)), as one write of the whole line (see write_all) */
+        /* print('Received', repr(data)), as one write of the whole line: net_write_all
+         * (stdio's printf would drop its buffer if a write were interrupted, EINTR) */
         static const char before[] = "Received '";
         char *line = malloc(sizeof before + ESCAPED_SIZE(len) + 1);
         if (line == NULL) {
@@ -141,7 +151,7 @@ static int echo_words(int sock, const char *peer, const char *message, size_t le
             n += escape_bytes(reply, len, line + n);
             line[n++] = '\'';
             line[n++] = '\n';
-            if (write_all(STDOUT_FILENO, line, n) < 0) {
+            if (net_write_all(STDOUT_FILENO, line, n) < 0) {
                 fprintf(stderr, "%s: write stdout: %s\n", PROGRAM, strerror(errno));
                 status = 1;
             }
@@ -191,7 +201,7 @@ static int stream_stdin(int sock, const char *peer)
             }
         }
         if ((p[1].revents & (POLLOUT | POLLERR)) && up_start < up_end) {
-            ssize_t n = send(sock, up + up_start, up_end - up_start, MSG_NOSIGNAL | MSG_DONTWAIT);
+            ssize_t n = send(sock, up + up_start, up_end - up_start, 0);
             if (n > 0) {
                 up_start += (size_t)n;
                 sent += n;
@@ -208,7 +218,7 @@ static int stream_stdin(int sock, const char *peer)
         }
         if ((p[1].revents & (POLLIN | POLLHUP | POLLERR)) && down_start == down_end &&
             server_open) {
-            ssize_t n = recv(sock, down, sizeof down, MSG_DONTWAIT);
+            ssize_t n = recv(sock, down, sizeof down, 0);
             if (n > 0) {
                 down_start = 0;
                 down_end = (size_t)n;
@@ -248,12 +258,58 @@ static int stream_stdin(int sock, const char *peer)
     return 0;
 }
 
+/* s = socket(AF_INET, SOCK_STREAM); s.connect((HOST, PORT)). Tries each address
+ * getaddrinfo gives for HOST in turn (localhost may be ::1 and 127.0.0.1) until one
+ * answers. Returns the connected socket, with the address it reached in PEER; or -1
+ * after one line on stderr ("echo_client: connect 127.0.0.1:50007: Connection refused"). */
+static int connect_to(const char *host, int port, char *peer, size_t peer_size)
+{
+    /* (HOST, PORT) -> socket addresses, IPv4 or IPv6, whichever HOST names. */
+    struct addrinfo hints = {
+        .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV};
+    struct addrinfo *addresses;
+    char service[8], error[256] = "";
+    snprintf(service, sizeof service, "%d", port);
+    int rc = getaddrinfo(host, service, &hints, &addresses);
+    if (rc != 0) { /* its own error codes; EAI_SYSTEM means "see errno" */
+        fprintf(stderr, "%s: getaddrinfo %s: %s\n", PROGRAM, host,
+                rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+        return -1;
+    }
+    int sock = -1;
+    for (struct addrinfo *ai = addresses; ai != NULL && sock < 0; ai = ai->ai_next) {
+        net_format_address(ai->ai_addr, peer, peer_size);
+        /* s = socket.socket(socket.AF_INET, socket.SOCK_STREAM) */
+        sock = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+        if (sock < 0) {
+            snprintf(error, sizeof error, "socket %s: %s", peer, strerror(errno));
+            continue;
+        }
+        /* s.connect((HOST, PORT)): the handshake; it returns once the server's kernel
+         * has answered (the server need not have called accept() yet). */
+        if (connect(sock, ai->ai_addr, ai->ai_addrlen) == 0)
+            break;
+        snprintf(error, sizeof error, "connect %s: %s", peer, strerror(errno));
+        close(sock);
+        sock = -1;
+    }
+    freeaddrinfo(addresses);
+    if (sock < 0)
+        fprintf(stderr, "%s: %s\n", PROGRAM, error);
+    return sock;
+}
+
 int main(int argc, char *argv[])
 {
     struct net_options options = {.host = "127.0.0.1", .port = 50007, .min_port = 1};
-    int status = parse_net_options(argc, argv, PROGRAM, USAGE, "Hpt", true, &options);
+    double timeout = 0; /* -t: 0, wait as long as it takes */
+    const struct cli_option own[] = {
+        {'t', "timeout", CLI_SECONDS, &timeout, "timeout", 0, 0, NULL, NULL},
+        {0},
+    };
+    int status = parse_net_options(argc, argv, PROGRAM, USAGE, "Hp", own, true, &options);
     if (status >= 0)
-        return status;
+        return status; /* -h (0), or bad usage (2): cli.c has said what was wrong */
     bool streaming = optind < argc && strcmp(argv[optind], "-") == 0;
     if (streaming && optind + 1 < argc)
         return usage_error(PROGRAM, USAGE, "'-' (standard input) cannot go with words");
@@ -266,14 +322,21 @@ int main(int argc, char *argv[])
         fprintf(stderr, "%s: out of memory\n", PROGRAM);
         return 1;
     }
-    /* A closed stdout (`| head -c 10`) is then an error we report, not a silent death. */
+    /* A send to a server that is gone fails with EPIPE instead of killing us, and a
+     * closed stdout (`| head -c 10`) is an error we report, not a silent death. */
     signal(SIGPIPE, SIG_IGN);
 
-    /* s = socket(AF_INET, SOCK_STREAM); s.connect((HOST, PORT)) */
-    char peer[ADDRESS_TEXT_SIZE], error[256];
-    int sock = connect_tcp(options.host, options.port, peer, error, sizeof error);
+    char peer[NET_ADDRESS_SIZE];
+    int sock = connect_to(options.host, options.port, peer, sizeof peer);
+    /* From here poll() says when to send and when to receive. A non-blocking socket
+     * makes send() take only what fits now, instead of waiting for room for all of it
+     * while nobody reads the echo (see the top of this file). */
+    if (sock >= 0 && net_set_blocking(sock, false) < 0) {
+        fprintf(stderr, "%s: fcntl O_NONBLOCK: %s\n", PROGRAM, strerror(errno));
+        close(sock);
+        sock = -1;
+    }
     if (sock < 0) {
-        fprintf(stderr, "%s: %s\n", PROGRAM, error);
         free(message);
         return 1;
     }
@@ -281,8 +344,8 @@ int main(int argc, char *argv[])
         status = stream_stdin(sock, peer);
     else
         status = echo_words(sock, peer, message != NULL ? message : "Hello, world", len,
-                            options.timeout > 0 ? (int)(options.timeout * 1000) : -1);
-    close(sock);
+                            timeout > 0 ? (int)(timeout * 1000) : -1);
+    close(sock); /* the `with socket.socket(...) as s:` block ends */
     free(message);
     return status;
 }

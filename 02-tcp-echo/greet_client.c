@@ -21,6 +21,12 @@
  * Output: the greeting as received, then a newline (the lecture's print adds one).
  * A server that closes without a word, or resets, is an error (exit 1).
  *
+ * -t SECONDS bounds the connect and, from there, the wait for the server to close (by
+ * default both wait as long as they take, like the lecture's client).
+ *
+ * The socket calls are in net.c (net.h): net_connect (getaddrinfo, socket, connect) and
+ * net_wait (poll); echo_client.c makes each of those calls itself: read it first.
+ *
  * Usage: greet_client [-H HOST] [-p PORT] [-t SECONDS]    (default 127.0.0.1:12345)
  *
  * Try:   ./greet_server &  ./greet_client     -> Thank you for connecting
@@ -31,7 +37,6 @@
 
 #include <errno.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -46,12 +51,12 @@
  * the whole wait. Returns the exit status. */
 static int print_greeting(int sock, const char *peer, int timeout_ms)
 {
-    long long deadline = monotonic_ms() + timeout_ms, total = 0;
+    long long deadline = net_monotonic_ms() + timeout_ms, total = 0;
     char buffer[4096], last = '\n';
 
     for (;;) {
-        long long left = deadline - monotonic_ms();
-        int ready = wait_for(sock, POLLIN, -1, timeout_ms < 0 ? -1 : left > 0 ? (int)left : 0);
+        long long left = deadline - net_monotonic_ms();
+        int ready = net_wait(sock, POLLIN, timeout_ms < 0 ? -1 : left > 0 ? (int)left : 0);
         if (ready == 0) {
             fprintf(stderr, "%s: %s did not close the connection within %.3g s\n", PROGRAM, peer,
                     timeout_ms / 1000.0);
@@ -66,8 +71,8 @@ static int print_greeting(int sock, const char *peer, int timeout_ms)
         }
         if (n == 0)
             break; /* the server closed: that was the whole greeting */
-        /* print: each piece as it comes (write_all: no stdio buffer to lose on EINTR) */
-        if (write_all(STDOUT_FILENO, buffer, (size_t)n) < 0)
+        /* print: each piece as it comes (net_write_all: no stdio buffer to lose on EINTR) */
+        if (net_write_all(STDOUT_FILENO, buffer, (size_t)n) < 0)
             goto write_failed;
         total += n;
         last = buffer[n - 1];
@@ -76,7 +81,7 @@ static int print_greeting(int sock, const char *peer, int timeout_ms)
         fprintf(stderr, "%s: %s closed the connection without a greeting\n", PROGRAM, peer);
         return 1;
     }
-    if (last != '\n' && write_all(STDOUT_FILENO, "\n", 1) < 0)
+    if (last != '\n' && net_write_all(STDOUT_FILENO, "\n", 1) < 0)
         goto write_failed;
     return 0;
 write_failed:
@@ -87,19 +92,25 @@ write_failed:
 int main(int argc, char *argv[])
 {
     struct net_options options = {.host = "127.0.0.1", .port = 12345, .min_port = 1};
-    int status = parse_net_options(argc, argv, PROGRAM, USAGE, "Hpt", false, &options);
+    double timeout = 0; /* -t: 0, wait as long as it takes */
+    const struct cli_option own[] = {
+        {'t', "timeout", CLI_SECONDS, &timeout, "timeout", 0, 0, NULL, NULL},
+        {0},
+    };
+    int status = parse_net_options(argc, argv, PROGRAM, USAGE, "Hp", own, false, &options);
     if (status >= 0)
         return status;
-    signal(SIGPIPE, SIG_IGN); /* a closed stdout is reported, not a silent death */
+    net_ignore_sigpipe(); /* a closed stdout is reported, not a silent death */
 
     /* s = socket.socket(); s.connect((host, port)) */
-    char peer[ADDRESS_TEXT_SIZE], error[256];
-    int sock = connect_tcp(options.host, options.port, peer, error, sizeof error);
+    char peer[NET_ADDRESS_SIZE], error[256];
+    int sock = net_connect(options.host, options.port, timeout, peer, sizeof peer, error,
+                           sizeof error);
     if (sock < 0) {
         fprintf(stderr, "%s: %s\n", PROGRAM, error);
         return 1;
     }
-    status = print_greeting(sock, peer, options.timeout > 0 ? (int)(options.timeout * 1000) : -1);
+    status = print_greeting(sock, peer, timeout > 0 ? (int)(timeout * 1000) : -1);
     close(sock);
     return status;
 }

@@ -29,7 +29,12 @@
  *        ./netinfo -H ::1                 the live connection over IPv6
  *        ./netinfo example.com nosuch.invalid
  *        ./echo_server & ./netinfo -p 50007
- * See also: net.c (format_address, listen_tcp, connect_tcp).
+ * The socket calls are in net.c (net.h): net_listen (socket, bind, listen), net_connect
+ * (connect), net_accept (accept), net_format_address (getnameinfo); echo_server.c and
+ * echo_client.c make each of those calls themselves: read them first. The calls this
+ * program teaches, gethostname, getaddrinfo, getsockname and getpeername, are here.
+ *
+ * See also: net.c, echo_server.c.
  */
 #include "cli.h"
 #include "net.h"
@@ -78,7 +83,7 @@ static void show_addresses(const char *name)
     printf("getaddrinfo(\"%s\"): canonical name \"%s\"\n", name,
            list->ai_canonname != NULL ? list->ai_canonname : name);
     for (struct addrinfo *ai = list; ai != NULL; ai = ai->ai_next) {
-        char host[ADDRESS_TEXT_SIZE];
+        char host[NET_ADDRESS_SIZE];
         if (getnameinfo(ai->ai_addr, ai->ai_addrlen, host, sizeof host, NULL, 0, NI_NUMERICHOST) !=
             0)
             snprintf(host, sizeof host, "(unprintable)");
@@ -99,14 +104,14 @@ static void show_ends(const char *label, int fd)
 {
     struct sockaddr_storage address;
     socklen_t len = sizeof address;
-    char text[ADDRESS_TEXT_SIZE] = "(error)";
+    char text[NET_ADDRESS_SIZE] = "(error)";
 
     if (getsockname(fd, (struct sockaddr *)&address, &len) == 0)
-        format_address((struct sockaddr *)&address, text);
+        net_format_address((struct sockaddr *)&address, text, sizeof text);
     printf("  %-8s  getsockname() %-22s", label, text);
     len = sizeof address;
     if (getpeername(fd, (struct sockaddr *)&address, &len) == 0) {
-        format_address((struct sockaddr *)&address, text);
+        net_format_address((struct sockaddr *)&address, text, sizeof text);
         printf("  getpeername() %s", text);
     } else if (errno == ENOTCONN) {
         printf("  (no peer: it only listens)");
@@ -120,27 +125,27 @@ static void show_ends(const char *label, int fd)
  * Returns the exit status. */
 static int show_loopback_connection(const char *host)
 {
-    char error[256], listening[ADDRESS_TEXT_SIZE], peer[ADDRESS_TEXT_SIZE];
+    char error[256], listening[NET_ADDRESS_SIZE], peer[NET_ADDRESS_SIZE];
     struct sockaddr_storage address;
     socklen_t len = sizeof address;
     int listener, client = -1, accepted = -1, status = 1;
 
-    listener = listen_tcp(host, 0, 1, error, sizeof error);
+    listener = net_listen(host, 0, error, sizeof error);
     if (listener < 0)
         goto fail;
     if (getsockname(listener, (struct sockaddr *)&address, &len) < 0) {
         snprintf(error, sizeof error, "getsockname: %s", strerror(errno));
         goto fail;
     }
-    format_address((struct sockaddr *)&address, listening);
+    net_format_address((struct sockaddr *)&address, listening, sizeof listening);
     int port = ntohs(address.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&address)->sin6_port
                                                    : ((struct sockaddr_in *)&address)->sin_port);
-    client = connect_tcp(host, port, peer, error, sizeof error);
+    client = net_connect(host, port, 0, peer, sizeof peer, error, sizeof error);
     if (client < 0)
         goto fail;
     /* connect() returned: the kernel finished the handshake, the connection waits in
      * the listener's queue, and accept() takes it at once. */
-    accepted = accept_client(listener, -1, peer, PROGRAM);
+    accepted = net_accept(listener, -1, peer, sizeof peer, PROGRAM);
     if (accepted < 0) {
         snprintf(error, sizeof error, "accept: %s", strerror(errno));
         goto fail;
@@ -166,8 +171,8 @@ fail:
 /* Connect to HOST:PORT and show the connection's ends. Returns the exit status. */
 static int show_connection_to(const char *host, int port)
 {
-    char error[256], peer[ADDRESS_TEXT_SIZE];
-    int sock = connect_tcp(host, port, peer, error, sizeof error);
+    char error[256], peer[NET_ADDRESS_SIZE];
+    int sock = net_connect(host, port, 0, peer, sizeof peer, error, sizeof error);
 
     if (sock < 0) {
         fprintf(stderr, "%s: %s\n", PROGRAM, error);
@@ -183,7 +188,7 @@ int main(int argc, char *argv[])
 {
     /* port 0 here means "no -p": listen on port 0 and connect to ourselves */
     struct net_options options = {.host = "127.0.0.1", .port = 0, .min_port = 1};
-    int status = parse_net_options(argc, argv, PROGRAM, USAGE, "Hp", true, &options);
+    int status = parse_net_options(argc, argv, PROGRAM, USAGE, "Hp", NULL, true, &options);
     if (status >= 0)
         return status;
 

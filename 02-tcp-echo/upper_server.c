@@ -29,6 +29,11 @@
  * behind it, here as in Python. Each request is logged to stderr as
  * "HOST wrote: DATA" (the data escaped like Python's repr; -q: no log).
  *
+ * The socket calls are in net.c (net.h): net_server_start (socket, SO_REUSEADDR, bind,
+ * listen, the stop pipe and the listening line), net_accept (accept), net_wait (poll,
+ * and the stop pipe), net_send_all (sendall), net_close_gracefully (shutdown, then close);
+ * echo_server.c makes each of those calls itself: read it first.
+ *
  * Usage: upper_server [-H HOST] [-p PORT] [-q]     (default 127.0.0.1:9999)
  *
  * Try:   ./upper_server                       (terminal 1)
@@ -52,7 +57,7 @@
 #define USAGE   "Usage: upper_server [-H HOST] [-p PORT] [-q]   (default 127.0.0.1:9999)"
 
 /* After the reply, how long we read and discard what a client still sends before we
- * close (see close_gracefully in net.h): a client that sent more than 1024 bytes then
+ * close (see net_close_gracefully in net.h): a client that sent more than 1024 bytes then
  * gets our reply and a clean end, not a reset. */
 #define LINGER_MS 1000
 
@@ -60,7 +65,6 @@
 struct request {
     int conn;
     const char *client_host; /* self.client_address[0] */
-    int stop_fd;
     bool quiet;
 };
 
@@ -75,9 +79,9 @@ static void handle_upper(const struct request *request)
      * recv of the protocol, so we wait and try again, as Python's recv does (PEP 475). */
     ssize_t n;
     do {
-        if (wait_for(request->conn, POLLIN, request->stop_fd, -1) < 0)
+        if (net_wait(request->conn, POLLIN, -1) < 0)
             return;
-        n = recv(request->conn, data, sizeof data, MSG_DONTWAIT);
+        n = recv(request->conn, data, sizeof data, 0); /* (data is there: it does not wait) */
     } while (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK));
     if (n < 0) {
         if (!request->quiet)
@@ -89,19 +93,18 @@ static void handle_upper(const struct request *request)
     if (!request->quiet)
         fprintf(stderr, "%s wrote: %s\n", request->client_host, shown);
     upper_ascii(data + start, len); /* .upper() */
-    if (send_all(request->conn, data + start, len, request->stop_fd) < 0 && !request->quiet &&
+    if (net_send_all(request->conn, data + start, len) < 0 && !request->quiet &&
         errno != ECANCELED)
         fprintf(stderr, "%s: send: %s\n", request->client_host, strerror(errno));
 }
 
 /* TCPServer.serve_forever(): accept a connection, hand it to HANDLER, close it; until a
  * stop signal comes. Returns the exit status. */
-static int serve_forever(int listener, int stop_fd, bool quiet,
-                         void (*handler)(const struct request *))
+static int serve_forever(int listener, bool quiet, void (*handler)(const struct request *))
 {
     for (;;) {
-        char peer[ADDRESS_TEXT_SIZE];
-        int conn = accept_client(listener, stop_fd, peer, PROGRAM);
+        char peer[NET_ADDRESS_SIZE];
+        int conn = net_accept(listener, -1, peer, sizeof peer, PROGRAM);
         if (conn < 0)
             return errno == ECANCELED ? 0 : 1; /* a stop signal, or an error (reported) */
         /* client_address[0] is the host alone: cut ":port" (and IPv6's brackets). */
@@ -110,26 +113,25 @@ static int serve_forever(int listener, int stop_fd, bool quiet,
         char *host = peer[0] == '[' ? peer + 1 : peer;
         host[strcspn(host, "]")] = '\0';
 
-        struct request request = {
-            .conn = conn, .client_host = host, .stop_fd = stop_fd, .quiet = quiet};
+        struct request request = {.conn = conn, .client_host = host, .quiet = quiet};
         handler(&request);
-        close_gracefully(conn, stop_fd, LINGER_MS); /* socketserver's shutdown_request */
+        net_close_gracefully(conn, LINGER_MS); /* socketserver's shutdown_request */
     }
 }
 
 int main(int argc, char *argv[])
 {
     struct net_options options = {.host = "127.0.0.1", .port = 9999, .min_port = 0};
-    int status = parse_net_options(argc, argv, PROGRAM, USAGE, "Hpq", false, &options);
+    int status = parse_net_options(argc, argv, PROGRAM, USAGE, "Hpq", NULL, false, &options);
     if (status >= 0)
         return status;
 
     /* socketserver.TCPServer((HOST, PORT), ...) binds and listens in its constructor.
      * (It sets SO_REUSEADDR only if allow_reuse_address is True; every kit server does.) */
-    int stop_fd, listener = start_server(PROGRAM, options.host, options.port, &stop_fd);
+    int listener = net_server_start(PROGRAM, options.host, options.port);
     if (listener < 0)
         return 1;
-    status = serve_forever(listener, stop_fd, options.quiet, handle_upper);
-    stop_server(listener);
+    status = serve_forever(listener, options.quiet, handle_upper);
+    net_server_end(listener);
     return status;
 }
