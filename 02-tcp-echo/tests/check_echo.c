@@ -469,11 +469,17 @@ START_TEST(client_connection_refused)
 END_TEST
 
 /* The fault-injection reruns: every test of a tcase again, with the programs it starts
- * under SHORT_AND_EINTR (see harness_extra.h). A checked fixture runs in each test's own
- * process, before the test. */
+ * under SHORT_AND_EINTR (see harness.h). A checked fixture runs in each test's own
+ * process, before the test. Where the shim cannot be preloaded (not Linux, or
+ * KIT_HIDE=preload) the rerun is skipped with one line saying why: the fixture ends the
+ * test's process with success before the test runs (in Check's fork mode, which the kit
+ * keeps on, that counts as passed). */
 static void short_io_and_eintr(void)
 {
-    fault_injection(SHORT_AND_EINTR);
+    if (!fault_injection(SHORT_AND_EINTR)) {
+        note_skip("needs Linux (LD_PRELOAD, for the fault shim)");
+        exit(EXIT_SUCCESS);
+    }
 }
 
 static void add_server_tests(TCase *tc)

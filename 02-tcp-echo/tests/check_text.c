@@ -110,7 +110,7 @@ START_TEST(parse_port_is_strict)
     ck_assert_int_eq(port, 65535);
     ck_assert_int_eq(parse_port("00080", 1, &port), 0); /* 5 digits: still a port */
     ck_assert_int_eq(port, 80);
-    const char *bad[] = {"",    "000080", /* 6 digits: found by tests/fuzz_port */
+    const char *bad[] = {"",    "000080", /* 6 digits: found by the fuzzer */
                          "abc", "70000",  "65536", "-1",  "+80",
                          " 80", "80 ",    "8o",    "1e3", "99999999999999999999"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -134,6 +134,15 @@ START_TEST(parse_seconds_and_long)
     ck_assert_int_eq(parse_seconds("", &s), -1);
     ck_assert_int_eq(parse_seconds("1x", &s), -1);
     ck_assert_int_eq(parse_seconds("100000", &s), -1);
+    /* a plain decimal only: strtod's blanks, signs, hexadecimal and infinity are not */
+    const char *bad[] = {" 1", "+1", "0x10", "inf", "1 ", "1e999"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        s = -7;
+        ck_assert_msg(parse_seconds(bad[i], &s) == -1, "'%s' accepted", bad[i]);
+        ck_assert(s == -7);
+    }
+    ck_assert_int_eq(parse_seconds(".5", &s), 0);
+    ck_assert(s == 0.5);
     long v;
     ck_assert_int_eq(parse_long("12", 1, 20, &v), 0);
     ck_assert_int_eq(v, 12);

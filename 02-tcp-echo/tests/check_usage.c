@@ -100,6 +100,33 @@ START_TEST(program_specific_refusals)
 }
 END_TEST
 
+/* One rule for numbers, the kit's (cli.c, the same file in every folder): a port is 1
+ * to 5 digits, so "0050007" (a typo for 50007, or for 5000) and "000080" are refused;
+ * seconds are a plain decimal, so strtod's blanks, sign, hexadecimal and infinity are
+ * refused too (before the one cli.c, echo_client and greet_client took "-t 0x10" as 16
+ * seconds, and " 1" and "+1" as 1). */
+START_TEST(one_rule_for_ports_and_seconds)
+{
+    const char *program = programs[_i];
+    const char *bad_ports[] = {"0050007", "000080", "0000000"};
+    for (size_t i = 0; i < sizeof bad_ports / sizeof bad_ports[0]; i++) {
+        char problem[64];
+        snprintf(problem, sizeof problem, "bad port '%s': expected %d to 65535", bad_ports[i],
+                 strstr(program, "server") != NULL ? 0 : 1);
+        assert_refused((const char *const[]){program, "-p", bad_ports[i], NULL}, problem);
+    }
+    if (strcmp(program, "./echo_client") != 0 && strcmp(program, "./greet_client") != 0)
+        return; /* the clients take -t SECONDS */
+    const char *bad_seconds[] = {"0x10", " 1", "+1", "1 ", "inf", "1e5"};
+    for (size_t i = 0; i < sizeof bad_seconds / sizeof bad_seconds[0]; i++) {
+        char problem[64];
+        snprintf(problem, sizeof problem, "bad timeout '%s': expected seconds", bad_seconds[i]);
+        assert_refused((const char *const[]){program, "-t", bad_seconds[i], "-p", "1", NULL},
+                       problem);
+    }
+}
+END_TEST
+
 /* A host that does not resolve: exit 1 and one line, for servers and clients. */
 START_TEST(unknown_host_exits_1)
 {
@@ -129,6 +156,7 @@ static Suite *usage_suite(void)
     tcase_add_loop_test(tc, help_prints_usage, 0, N_PROGRAMS);
     tcase_add_loop_test(tc, bad_options_and_ports_are_refused, 0, N_PROGRAMS);
     tcase_add_test(tc, program_specific_refusals);
+    tcase_add_loop_test(tc, one_rule_for_ports_and_seconds, 0, N_PROGRAMS);
     tcase_add_loop_test(tc, unknown_host_exits_1, 0, N_PROGRAMS);
     suite_add_tcase(s, tc);
     return s;
