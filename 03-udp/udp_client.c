@@ -30,6 +30,10 @@
  * the first one without a reply ends the program.
  * Output: `Received 'TEXT'` per reply (bytes shown as Python's repr shows them).
  *
+ * The socket calls: net_udp_client (net.c: getaddrinfo, socket) and udp_send (udp.c:
+ * sendto, waiting for room); recvfrom is here. From net.c (net.h, as in 02-tcp-echo):
+ * net_wait (poll), net_format_address, net_write_all, net_monotonic_ms.
+ *
  * Usage: udp_client [-H HOST] [-p PORT] [-t SECONDS] [-r TRIES] [WORD... | -]
  *
  * Try:   ./udp_server &  ./udp_client hello        -> Received 'hello'
@@ -38,12 +42,13 @@
  * See also: udp_server.c.
  */
 #include "cli.h"
+#include "net.h"
 #include "text.h"
 #include "udp.h"
 
 #include <errno.h>
+#include <float.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,7 +65,7 @@ struct server {
     int sock;
     struct sockaddr_storage address; /* where we send, and where replies must come from */
     socklen_t len;
-    char text[ADDRESS_TEXT_SIZE];
+    char text[NET_ADDRESS_SIZE];
     int timeout_ms;
     long tries;
 };
@@ -70,11 +75,11 @@ struct server {
  * empty reply), -1 on timeout, -2 on an error (reported). */
 static ssize_t await_reply(const struct server *server, char *reply, size_t size)
 {
-    long long deadline = monotonic_ms() + server->timeout_ms;
+    long long deadline = net_monotonic_ms() + server->timeout_ms;
 
     for (;;) {
-        long long left = deadline - monotonic_ms();
-        int ready = wait_for(server->sock, POLLIN, -1, left > 0 ? (int)left : 0);
+        long long left = deadline - net_monotonic_ms();
+        int ready = net_wait(server->sock, POLLIN, left > 0 ? (int)left : 0);
         if (ready == 0)
             return -1;
         struct sockaddr_storage from;
@@ -89,9 +94,9 @@ static ssize_t await_reply(const struct server *server, char *reply, size_t size
             return -2;
         }
         /* data, addr = recvfrom(...): addr says who sent it. Not the server? Ignore. */
-        if (!same_address((struct sockaddr *)&from, (struct sockaddr *)&server->address)) {
-            char who[ADDRESS_TEXT_SIZE];
-            format_address((struct sockaddr *)&from, who);
+        if (!udp_same_address((struct sockaddr *)&from, (struct sockaddr *)&server->address)) {
+            char who[NET_ADDRESS_SIZE];
+            net_format_address((struct sockaddr *)&from, who, sizeof who);
             fprintf(stderr, "%s: ignored a datagram from %s (not %s)\n", PROGRAM, who,
                     server->text);
             continue;
@@ -111,7 +116,7 @@ static int ask(const struct server *server, const char *message, size_t len)
         /* sendto(data, (HOST, PORT)): the whole datagram, or an error such as
          * "Message too long" (more than 65507 bytes over IPv4). */
         if (udp_send(server->sock, message, len, (struct sockaddr *)&server->address, server->len,
-                     -1, server->timeout_ms) < 0) {
+                     server->timeout_ms) < 0) {
             fprintf(stderr, "%s: sendto %s: %s\n", PROGRAM, server->text, strerror(errno));
             return 1;
         }
@@ -120,13 +125,13 @@ static int ask(const struct server *server, const char *message, size_t len)
             return 1;
         if (n >= 0) {
             /* One line per reply, as it comes, even into a pipe: written at once, whole
-             * (write_all: no stdio buffer to lose when a write is interrupted). */
+             * (net_write_all: no stdio buffer to lose when a write is interrupted). */
             memcpy(line, before, sizeof before - 1);
             size_t end = sizeof before - 1;
             end += escape_bytes(reply, (size_t)n, line + end);
             line[end++] = '\'';
             line[end++] = '\n';
-            if (write_all(STDOUT_FILENO, line, end) < 0) {
+            if (net_write_all(STDOUT_FILENO, line, end) < 0) {
                 fprintf(stderr, "%s: write stdout: %s\n", PROGRAM, strerror(errno));
                 return 1;
             }
@@ -165,7 +170,7 @@ static int ask_each_line(const struct server *server)
         } else if (n == 0) {
             at_end = true;
         } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            wait_for(STDIN_FILENO, POLLIN, -1, -1); /* a non-blocking stdin */
+            net_wait(STDIN_FILENO, POLLIN, -1); /* a non-blocking stdin */
         } else if (n < 0 && errno != EINTR) {
             fprintf(stderr, "%s: read stdin: %s\n", PROGRAM, strerror(errno));
             status = 1;
@@ -177,11 +182,19 @@ static int ask_each_line(const struct server *server)
 
 int main(int argc, char *argv[])
 {
-    struct udp_options options = {
-        .host = "127.0.0.1", .port = 20000, .min_port = 1, .timeout = 1.0, .tries = 3};
-    int status = parse_udp_options(argc, argv, PROGRAM, USAGE, "Hptr", true, &options);
+    struct net_options options = {.host = "127.0.0.1", .port = 20000, .min_port = 1};
+    double timeout = 1.0;
+    long tries = 3;
+    const struct cli_option own[] = {
+        /* above 0: DBL_MIN is the smallest positive double (a timeout of 0 s would
+         * give up before any reply could come) */
+        {'t', "timeout", CLI_SECONDS, &timeout, "timeout", DBL_MIN, 0, "seconds above 0", NULL},
+        {'r', "tries", CLI_LONG, &tries, "tries", 1, 100, NULL, NULL},
+        {0},
+    };
+    int status = parse_net_options(argc, argv, PROGRAM, USAGE, "Hp", own, true, &options);
     if (status >= 0)
-        return status;
+        return status; /* -h (0), or bad usage (2): cli.c has said what was wrong */
     int streaming = optind < argc && strcmp(argv[optind], "-") == 0;
     if (streaming && optind + 1 < argc)
         return usage_error(PROGRAM, USAGE, "'-' (standard input) cannot go with words");
@@ -193,30 +206,28 @@ int main(int argc, char *argv[])
         fprintf(stderr, "%s: out of memory\n", PROGRAM);
         return 1;
     }
-    signal(SIGPIPE, SIG_IGN); /* a closed stdout is reported, not a silent death */
+    net_ignore_sigpipe(); /* a closed stdout is reported, not a silent death */
 
     /* udp_client_socket = socket.socket(AF_INET, SOCK_DGRAM): no connect() needed */
-    struct server server = {.timeout_ms = (int)(options.timeout * 1000), .tries = options.tries};
+    struct server server = {.timeout_ms = (int)(timeout * 1000), .tries = tries};
     char error[256];
     if (server.timeout_ms < 1)
         server.timeout_ms = 1;
-    if (resolve_udp(options.host, options.port, &server.address, &server.len, error, sizeof error) <
-        0) {
+    server.sock =
+        net_udp_client(options.host, options.port, &server.address, &server.len, error, sizeof error);
+    /* Non-blocking: poll() says when to read, and a full send buffer is waited for
+     * with a deadline (udp_send), never inside a sendto() that no timeout can end. */
+    if (server.sock >= 0 && net_set_blocking(server.sock, false) < 0) {
+        snprintf(error, sizeof error, "fcntl O_NONBLOCK: %s", strerror(errno));
+        close(server.sock);
+        server.sock = -1;
+    }
+    if (server.sock < 0) {
         fprintf(stderr, "%s: %s\n", PROGRAM, error);
         free(message);
         return 1;
     }
-    format_address((struct sockaddr *)&server.address, server.text);
-    server.sock = socket(server.address.ss_family, SOCK_DGRAM, 0);
-    /* Non-blocking: poll() says when to read, and a full send buffer is waited for
-     * with a deadline (udp_send), never inside a sendto() that no timeout can end. */
-    if (server.sock < 0 || set_nonblocking(server.sock) < 0) {
-        fprintf(stderr, "%s: socket: %s\n", PROGRAM, strerror(errno));
-        if (server.sock >= 0)
-            close(server.sock);
-        free(message);
-        return 1;
-    }
+    net_format_address((struct sockaddr *)&server.address, server.text, sizeof server.text);
     if (streaming)
         status = ask_each_line(&server);
     else

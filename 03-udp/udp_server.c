@@ -35,7 +35,12 @@
  *   can write any address there ("spoofing"). Answering it blindly makes a loop: a
  *   datagram forged as coming from our own port gets a reply from us to us, forever.
  *   The server does not answer its own port, nor ports below 1024 (system services
- *   such as echo and chargen would loop with it): see reply_would_loop in udp.h.
+ *   such as echo and chargen would loop with it): see udp_reply_would_loop in udp.h.
+ *
+ * The socket calls: udp_bind (udp.c: getaddrinfo, socket, bind) and udp_send (sendto,
+ * waiting for room); recvmsg is here. From net.c (the kit's socket helpers, net.h, as in
+ * 02-tcp-echo): the stop pipe (net_stop_install), net_wait (poll, and the stop pipe),
+ * net_print_listening and net_format_address.
  *
  * Usage: udp_server [-H HOST] [-p PORT] [-b BYTES] [-u] [-q]   (default 127.0.0.1:20000)
  *
@@ -45,11 +50,13 @@
  * See also: udp_client.c; 02-tcp-echo/echo_server.c (the same over TCP).
  */
 #include "cli.h"
+#include "net.h"
 #include "text.h"
 #include "udp.h"
 
 #include <errno.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,8 +76,9 @@
 #define SEND_WAIT_MS 50
 
 /* On Linux, recvmsg() with MSG_TRUNC returns the datagram's real length even when the
- * buffer was smaller. Elsewhere only the MSG_TRUNC flag in msg_flags says it happened. */
-#ifdef __linux__
+ * buffer was smaller. Elsewhere (and with PORTABLE=1) only the MSG_TRUNC flag in
+ * msg_flags says it happened, which POSIX has. */
+#if defined(__linux__) && !defined(KIT_PORTABLE)
 #define REAL_LENGTH MSG_TRUNC
 #else
 #define REAL_LENGTH 0
@@ -105,21 +113,26 @@ static void log_datagram(const char *from, const char *data, size_t kept, size_t
 
 int main(int argc, char *argv[])
 {
-    struct udp_options options = {
-        .host = "127.0.0.1", .port = 20000, .min_port = 0, .buffer_size = 65536};
-    int status = parse_udp_options(argc, argv, PROGRAM, USAGE, "Hpqub", false, &options);
+    struct net_options options = {.host = "127.0.0.1", .port = 20000, .min_port = 0};
+    long buffer_size = 65536;
+    bool upper = false;
+    const struct cli_option own[] = {
+        {'b', "buffer", CLI_LONG, &buffer_size, "buffer size", 1, 65536, NULL, NULL},
+        {'u', "upper", CLI_FLAG, &upper, "upper", 0, 0, NULL, NULL},
+        {0},
+    };
+    int status = parse_net_options(argc, argv, PROGRAM, USAGE, "Hpq", own, false, &options);
     if (status >= 0)
-        return status;
+        return status; /* -h (0), or bad usage (2): cli.c has said what was wrong */
 
     char error[256];
-    int stop_fd = stop_signals_install();
-    if (stop_fd < 0) {
+    if (net_stop_install() < 0) {
         fprintf(stderr, "%s: installing signal handlers: %s\n", PROGRAM, strerror(errno));
         return 1;
     }
     /* udp_server_sock = socket(AF_INET, SOCK_DGRAM); udp_server_sock.bind(addr) */
-    int sock = bind_udp(options.host, options.port, error, sizeof error);
-    char *buffer = malloc((size_t)options.buffer_size);
+    int sock = udp_bind(options.host, options.port, error, sizeof error);
+    char *buffer = malloc((size_t)buffer_size);
     /* Our own address, to refuse to answer datagrams forged as coming from it. */
     struct sockaddr_storage self;
     socklen_t self_len = sizeof self;
@@ -128,20 +141,20 @@ int main(int argc, char *argv[])
         close(sock);
         sock = -1;
     }
-    if (sock < 0 || buffer == NULL || print_listening(sock, error, sizeof error) < 0) {
+    if (sock < 0 || buffer == NULL || net_print_listening(sock, error, sizeof error) < 0) {
         fprintf(stderr, "%s: %s\n", PROGRAM, buffer == NULL ? "out of memory" : error);
         if (sock >= 0)
             close(sock);
         free(buffer);
-        stop_signals_remove();
+        net_stop_remove();
         return 1;
     }
 
     for (status = 0;;) {
         struct sockaddr_storage sender;
-        char from[ADDRESS_TEXT_SIZE];
+        char from[NET_ADDRESS_SIZE];
 
-        if (wait_for(sock, POLLIN, stop_fd, -1) < 0) {
+        if (net_wait(sock, POLLIN, -1) < 0) {
             if (errno != ECANCELED) {
                 fprintf(stderr, "%s: poll: %s\n", PROGRAM, strerror(errno));
                 status = 1;
@@ -149,7 +162,7 @@ int main(int argc, char *argv[])
             break;
         }
         /* data, addr = recvfrom(buf), with recvmsg to learn about truncation */
-        struct iovec part = {.iov_base = buffer, .iov_len = (size_t)options.buffer_size};
+        struct iovec part = {.iov_base = buffer, .iov_len = (size_t)buffer_size};
         struct msghdr message = {
             .msg_name = &sender, .msg_namelen = sizeof sender, .msg_iov = &part, .msg_iovlen = 1};
         ssize_t size = recvmsg(sock, &message, REAL_LENGTH); /* (a non-blocking socket) */
@@ -166,24 +179,24 @@ int main(int argc, char *argv[])
         }
         int truncated = (message.msg_flags & MSG_TRUNC) != 0;
         size_t kept = (size_t)size < part.iov_len ? (size_t)size : part.iov_len;
-        format_address((struct sockaddr *)&sender, from);
+        net_format_address((struct sockaddr *)&sender, from, sizeof from);
         if (!options.quiet)
-            log_datagram(from, buffer, kept, (size_t)size, truncated, options.buffer_size);
+            log_datagram(from, buffer, kept, (size_t)size, truncated, buffer_size);
         if (truncated)
             continue; /* the rest is lost: an echo would be a lie */
-        if (reply_would_loop((struct sockaddr *)&sender, (struct sockaddr *)&self)) {
-            if (!options.quiet) /* (a forged source: see reply_would_loop in udp.h) */
+        if (udp_reply_would_loop((struct sockaddr *)&sender, (struct sockaddr *)&self)) {
+            if (!options.quiet) /* (a forged source: see udp_reply_would_loop in udp.h) */
                 fprintf(stderr, "%s: not answering %s: a reply there could loop forever\n", PROGRAM,
                         from);
             continue;
         }
-        if (options.upper)
+        if (upper)
             upper_ascii(buffer, kept);
         /* sendto(data, addr): one datagram back, to whoever sent this one. It is sent
          * whole or not at all. A full send buffer is waited for SEND_WAIT_MS at most
          * (one client must not hold up the others), then this reply is lost, as a
          * datagram on the network can be: the client's retry is its remedy. */
-        if (udp_send(sock, buffer, kept, (struct sockaddr *)&sender, message.msg_namelen, stop_fd,
+        if (udp_send(sock, buffer, kept, (struct sockaddr *)&sender, message.msg_namelen,
                      SEND_WAIT_MS) < 0) {
             if (errno == ECANCELED)
                 break; /* a stop signal while we waited */
@@ -193,6 +206,6 @@ int main(int argc, char *argv[])
     }
     close(sock);
     free(buffer);
-    stop_signals_remove();
+    net_stop_remove();
     return status;
 }

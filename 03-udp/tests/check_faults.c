@@ -29,6 +29,10 @@ static const char *const rules[] = {
 };
 #define N_RULES ((int)(sizeof rules / sizeof rules[0]))
 
+/* Every test here needs the shim: where it cannot be preloaded (not Linux, or
+ * KIT_HIDE=preload), the test is skipped with one line saying why. */
+#define NEEDS_SHIM() SKIP_UNLESS(have_preload(), "needs Linux (LD_PRELOAD, for the fault shim)")
+
 static void start(struct server *s)
 {
     ck_assert_int_eq(server_start(s, (const char *const[]){"./udp_server", "-p", "0", NULL}), 0);
@@ -60,6 +64,7 @@ static int occurrences(const char *text, const char *needle)
  * reply lost to a fault, none doubled), then exit 0 on SIGTERM. */
 START_TEST(server_echoes_every_datagram_once)
 {
+    NEEDS_SHIM();
     static char big[65507];
     char values[256], text[32];
     struct server s;
@@ -93,6 +98,7 @@ END_TEST
  * client never had to send again (its stderr is empty). */
 START_TEST(client_gets_every_reply_first_time)
 {
+    NEEDS_SHIM();
     struct server s;
     struct child c;
     char *out, *err;

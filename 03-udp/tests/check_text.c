@@ -1,5 +1,5 @@
 /* check_text.c -- the pure functions of text.c (escaping, upper, join, lines), udp.c
- * (same_address, reply_would_loop) and cli.c (ports, seconds), called directly. */
+ * (udp_same_address, udp_reply_would_loop) and cli.c (ports, seconds), called directly. */
 #include "../cli.h"
 #include "../text.h"
 #include "../udp.h"
@@ -95,7 +95,7 @@ START_TEST(parse_port_is_strict)
     ck_assert_int_eq(port, 65535);
     ck_assert_int_eq(parse_port("00080", 1, &port), 0); /* 5 digits: still a port */
     ck_assert_int_eq(port, 80);
-    const char *bad[] = {"",    "000080", /* 6 digits: found by tests/fuzz_port */
+    const char *bad[] = {"",    "000080", /* 6 digits: found by the fuzzer */
                          "abc", "70000",  "65536", "-1",  "+80",
                          " 80", "80 ",    "8o",    "1e3", "99999999999999999999"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -119,58 +119,68 @@ START_TEST(parse_seconds_and_long)
     ck_assert_int_eq(parse_seconds("", &s), -1);
     ck_assert_int_eq(parse_seconds("1x", &s), -1);
     ck_assert_int_eq(parse_seconds("100000", &s), -1);
+    /* a plain decimal only: strtod's blanks, signs, hexadecimal and infinity are not */
+    const char *bad[] = {" 1", "+1", "0x10", "inf", "1 ", "1e999"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        s = -7;
+        ck_assert_msg(parse_seconds(bad[i], &s) == -1, "'%s' accepted", bad[i]);
+        ck_assert(s == -7);
+    }
     long v;
     ck_assert_int_eq(parse_long("12", 1, 20, &v), 0);
     ck_assert_int_eq(v, 12);
     ck_assert_int_eq(parse_long("21", 1, 20, &v), -1);
+    /* a sign and digits only: strtol's leading blanks are not */
+    ck_assert_int_eq(parse_long(" 12", 1, 20, &v), -1);
+    ck_assert_int_eq(parse_long("\t12", 1, 20, &v), -1);
 }
 END_TEST
 
-/* same_address: family, address and port must all match; IPv6 too. */
+/* udp_same_address: family, address and port must all match; IPv6 too. */
 START_TEST(same_address_compares_endpoints)
 {
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(20000)}, b = a;
     a.sin_addr.s_addr = b.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ck_assert(same_address((struct sockaddr *)&a, (struct sockaddr *)&b));
+    ck_assert(udp_same_address((struct sockaddr *)&a, (struct sockaddr *)&b));
     b.sin_port = htons(20001); /* another port: another sender */
-    ck_assert(!same_address((struct sockaddr *)&a, (struct sockaddr *)&b));
+    ck_assert(!udp_same_address((struct sockaddr *)&a, (struct sockaddr *)&b));
     b.sin_port = a.sin_port;
     b.sin_addr.s_addr = htonl(0x7f000002); /* 127.0.0.2 */
-    ck_assert(!same_address((struct sockaddr *)&a, (struct sockaddr *)&b));
+    ck_assert(!udp_same_address((struct sockaddr *)&a, (struct sockaddr *)&b));
 
     struct sockaddr_in6 x = {.sin6_family = AF_INET6, .sin6_port = htons(20000)}, y = x;
     x.sin6_addr = y.sin6_addr = in6addr_loopback;
-    ck_assert(same_address((struct sockaddr *)&x, (struct sockaddr *)&y));
-    ck_assert(!same_address((struct sockaddr *)&x, (struct sockaddr *)&a)); /* families */
+    ck_assert(udp_same_address((struct sockaddr *)&x, (struct sockaddr *)&y));
+    ck_assert(!udp_same_address((struct sockaddr *)&x, (struct sockaddr *)&a)); /* families */
     y.sin6_addr.s6_addr[0] = 0xfe;
-    ck_assert(!same_address((struct sockaddr *)&x, (struct sockaddr *)&y));
+    ck_assert(!udp_same_address((struct sockaddr *)&x, (struct sockaddr *)&y));
 }
 END_TEST
 
-/* reply_would_loop: no answer to our own port (from any address, any family), nor to
+/* udp_reply_would_loop: no answer to our own port (from any address, any family), nor to
  * a port below 1024; every other sender is answered. */
 START_TEST(reply_would_loop_refuses_own_and_system_ports)
 {
     struct sockaddr_in self = {.sin_family = AF_INET, .sin_port = htons(20000)}, sender = self;
     self.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     sender.sin_addr.s_addr = htonl(0x0a000001); /* 10.0.0.1: another host, our port */
-    ck_assert(reply_would_loop((struct sockaddr *)&sender, (struct sockaddr *)&self));
+    ck_assert(udp_reply_would_loop((struct sockaddr *)&sender, (struct sockaddr *)&self));
     const int ports[] = {0, 7, 19, 1023};
     for (int i = 0; i < 4; i++) {
         sender.sin_port = htons((uint16_t)ports[i]);
-        ck_assert_msg(reply_would_loop((struct sockaddr *)&sender, (struct sockaddr *)&self),
+        ck_assert_msg(udp_reply_would_loop((struct sockaddr *)&sender, (struct sockaddr *)&self),
                       "port %d answered", ports[i]);
     }
     const int fine[] = {1024, 19999, 20001, 54321, 65535};
     for (int i = 0; i < 5; i++) {
         sender.sin_port = htons((uint16_t)fine[i]);
-        ck_assert_msg(!reply_would_loop((struct sockaddr *)&sender, (struct sockaddr *)&self),
+        ck_assert_msg(!udp_reply_would_loop((struct sockaddr *)&sender, (struct sockaddr *)&self),
                       "port %d not answered", fine[i]);
     }
     struct sockaddr_in6 sender6 = {.sin6_family = AF_INET6, .sin6_port = htons(20000)};
-    ck_assert(reply_would_loop((struct sockaddr *)&sender6, (struct sockaddr *)&self));
+    ck_assert(udp_reply_would_loop((struct sockaddr *)&sender6, (struct sockaddr *)&self));
     sender6.sin6_port = htons(40000);
-    ck_assert(!reply_would_loop((struct sockaddr *)&sender6, (struct sockaddr *)&self));
+    ck_assert(!udp_reply_would_loop((struct sockaddr *)&sender6, (struct sockaddr *)&self));
 }
 END_TEST
 

@@ -151,10 +151,17 @@ START_TEST(server_reports_truncation)
     assert_datagram_echo(fd, &s, data, 1000); /* the first reply is this one: none for the 2000 */
     ck_assert_int_eq(recv_datagram(fd, back, sizeof back, 100, NULL), -1);
     char *err = child_stderr(&s.child);
+#if defined(__linux__) && !defined(KIT_PORTABLE)
     snprintf(expected, sizeof expected,
              "received 2000 bytes from 127.0.0.1:%d: TRUNCATED to the 1000-byte buffer (-b), "
              "not echoed: 'zzz",
              port);
+#else /* POSIX: only the MSG_TRUNC flag, not the real size (udp_server.c, REAL_LENGTH) */
+    snprintf(expected, sizeof expected,
+             "received more than 1000 bytes from 127.0.0.1:%d: TRUNCATED to the buffer (-b), "
+             "not echoed: 'zzz",
+             port);
+#endif
     ck_assert_msg(strncmp(err, expected, strlen(expected)) == 0, "stderr: %.300s", err);
     ck_assert_ptr_nonnull(strstr(err, "zzz'...\nreceived 1000 bytes from 127.0.0.1:"));
     free(err);
@@ -168,6 +175,7 @@ END_TEST
 START_TEST(server_replies_to_each_sender)
 {
     struct server s;
+    SKIP_UNLESS(have_proc(), "needs /proc (the server's descriptor count)");
     int port_a, a = udp_socket(&port_a), port_b, b = udp_socket(&port_b);
     start(&s, "-q", NULL);
     int fds = count_open_fds(s.child.pid);

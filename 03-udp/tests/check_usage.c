@@ -3,6 +3,7 @@
 #include "harness.h"
 
 #include <check.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,6 +109,44 @@ START_TEST(program_specific_refusals)
 }
 END_TEST
 
+/* One rule for numbers, the kit's (cli.c, the same file in every folder): a port is 1
+ * to 5 digits, so "0050007" (a typo for 50007, or for 5000) and "000080" are refused;
+ * a count is a sign and digits, so strtol's leading blanks are refused (before the one
+ * cli.c, udp_server took "-b ' 8'" and udp_client "-r ' 2'"); seconds are a plain
+ * decimal, so strtod's blanks, sign and hexadecimal are refused ("-t 0x10" was 16 s). */
+START_TEST(one_rule_for_numbers)
+{
+    const char *program = programs[_i];
+    const char *bad_ports[] = {"0050007", "000080", "0000000"};
+    for (size_t i = 0; i < sizeof bad_ports / sizeof bad_ports[0]; i++) {
+        char problem[64];
+        snprintf(problem, sizeof problem, "bad port '%s': expected %d to 65535", bad_ports[i],
+                 strstr(program, "server") != NULL ? 0 : 1);
+        assert_refused((const char *const[]){program, "-p", bad_ports[i], NULL}, problem);
+    }
+    /* Each refusal is followed by -p 1: the old code, which took the number, would then
+     * go on quickly (a bind or a datagram to port 1) instead of touching a real port. */
+    const char *const server_cases[][3] = {
+        {"-b", " 8", "bad buffer size ' 8': expected 1 to 65536"},
+        {"-b", "\t8", "bad buffer size '\t8': expected 1 to 65536"},
+        {"-b", "+ 8", "bad buffer size '+ 8': expected 1 to 65536"},
+    };
+    const char *const client_cases[][3] = {
+        {"-r", " 2", "bad tries ' 2': expected 1 to 100"},
+        {"-t", "0x10", "bad timeout '0x10': expected seconds above 0"},
+        {"-t", " 1", "bad timeout ' 1': expected seconds above 0"},
+        {"-t", "+1", "bad timeout '+1': expected seconds above 0"},
+    };
+    bool server = strstr(program, "server") != NULL;
+    size_t n = server ? sizeof server_cases / sizeof server_cases[0]
+                      : sizeof client_cases / sizeof client_cases[0];
+    for (size_t i = 0; i < n; i++) {
+        const char *const *c = server ? server_cases[i] : client_cases[i];
+        assert_refused((const char *const[]){program, c[0], c[1], "-p", "1", NULL}, c[2]);
+    }
+}
+END_TEST
+
 /* A host that does not resolve: exit 1 and one line, for servers and clients. */
 START_TEST(unknown_host_exits_1)
 {
@@ -135,6 +174,7 @@ static Suite *usage_suite(void)
     tcase_add_loop_test(tc, help_prints_usage, 0, N_PROGRAMS);
     tcase_add_loop_test(tc, bad_options_and_ports_are_refused, 0, N_PROGRAMS);
     tcase_add_test(tc, program_specific_refusals);
+    tcase_add_loop_test(tc, one_rule_for_numbers, 0, N_PROGRAMS);
     tcase_add_loop_test(tc, unknown_host_exits_1, 0, N_PROGRAMS);
     suite_add_tcase(s, tc);
     return s;
