@@ -295,25 +295,16 @@ END_TEST
  * before the test. upper_server's protocol is ONE recv, so a short recv would cut its
  * request by design (check_faults.c shows that): it gets short sends and EINTR
  * everywhere instead. Where the shim cannot be preloaded (not Linux, or
- * KIT_HIDE=preload) a rerun is skipped with one line saying why: the fixture ends the
- * test's process with success before the test runs (in Check's fork mode, which the kit
- * keeps on, that counts as passed). */
-static void faults_or_skip(const char *rules)
-{
-    if (!fault_injection(rules)) {
-        note_skip("needs Linux (LD_PRELOAD, for the fault shim)");
-        exit(EXIT_SUCCESS);
-    }
-}
-
+ * KIT_HIDE=preload) each test of a rerun is skipped with one line saying why. */
 static void upper_faults(void)
 {
-    faults_or_skip("send+write:short;io+accept:eintr@every=3");
+    fault_injection_or_skip("send+write:short;io+accept:eintr@every=3",
+                            "upper_server under short sends and EINTR");
 }
 
 static void greet_faults(void)
 {
-    faults_or_skip(SHORT_AND_EINTR);
+    fault_injection_or_skip(SHORT_AND_EINTR, "greet under short I/O and EINTR");
 }
 
 static void add_upper_tests(TCase *tc)

@@ -138,9 +138,9 @@ bool need_fds(long n)
     return limit.rlim_cur == RLIM_INFINITY || limit.rlim_cur >= (rlim_t)n;
 }
 
-void note_skip(const char *reason)
+/* "skipped: TEST: REASON", on stderr and in $KIT_SKIP_LOG. */
+static void log_skip(const char *test, const char *reason)
 {
-    const char *test = tcase_name();
     fprintf(stderr, "skipped: %s: %s\n", test != NULL ? test : "?", reason);
     const char *log = getenv("KIT_SKIP_LOG");
     FILE *f = log != NULL && *log != '\0' ? fopen(log, "a") : NULL;
@@ -148,6 +148,11 @@ void note_skip(const char *reason)
         fprintf(f, "%s: %s\n", test != NULL ? test : "?", reason);
         fclose(f);
     }
+}
+
+void note_skip(const char *reason)
+{
+    log_skip(tcase_name(), reason);
 }
 
 /* --- Running programs -------------------------------------------------------------- */
@@ -428,6 +433,14 @@ int count_lines(const char *text, const char *line)
         p += n + (end != NULL);
     }
     return count;
+}
+
+void fault_injection_or_skip(const char *rules, const char *rerun)
+{
+    if (!fault_injection(rules)) {
+        log_skip(rerun, "needs Linux (LD_PRELOAD, for the fault shim)");
+        exit(EXIT_SUCCESS);
+    }
 }
 
 bool fault_injection(const char *rules)
