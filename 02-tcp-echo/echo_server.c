@@ -191,8 +191,8 @@ static int serve_forever(int s, bool quiet)
              * and polling it again would return at once, forever (a busy loop). Say so
              * once, then wait on the stop pipe alone, and try again. */
             if (!out_of_fds)
-                fprintf(stderr, "%s: accept: %s (the client waits; trying every %d ms)\n",
-                        PROGRAM, strerror(errno), RETRY_MS);
+                fprintf(stderr, "%s: accept: %s (the client waits; trying every %d ms)\n", PROGRAM,
+                        strerror(errno), RETRY_MS);
             out_of_fds = true;
             if (net_wait(-1, 0, RETRY_MS) < 0)
                 return 0; /* a stop */

@@ -104,8 +104,8 @@ int main(int argc, char *argv[])
 
     /* s = socket.socket(); s.connect((host, port)) */
     char peer[NET_ADDRESS_SIZE], error[256];
-    int sock = net_connect(options.host, options.port, timeout, peer, sizeof peer, error,
-                           sizeof error);
+    int sock =
+        net_connect(options.host, options.port, timeout, peer, sizeof peer, error, sizeof error);
     if (sock < 0) {
         fprintf(stderr, "%s: %s\n", PROGRAM, error);
         return 1;

@@ -93,8 +93,7 @@ static void handle_upper(const struct request *request)
     if (!request->quiet)
         fprintf(stderr, "%s wrote: %s\n", request->client_host, shown);
     upper_ascii(data + start, len); /* .upper() */
-    if (net_send_all(request->conn, data + start, len) < 0 && !request->quiet &&
-        errno != ECANCELED)
+    if (net_send_all(request->conn, data + start, len) < 0 && !request->quiet && errno != ECANCELED)
         fprintf(stderr, "%s: send: %s\n", request->client_host, strerror(errno));
 }
 

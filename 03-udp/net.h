@@ -99,8 +99,8 @@ const char *net_reason(const char *error);
 /* For a UDP client: resolve HOST:PORT (UDP) and open a socket of its family. Returns
  * the socket and stores the server's address in *ADDRESS and *LENGTH (for sendto or
  * connect), or -1 with ERROR filled. */
-int net_udp_client(const char *host, int port, struct sockaddr_storage *address,
-                   socklen_t *length, char *error, size_t error_size);
+int net_udp_client(const char *host, int port, struct sockaddr_storage *address, socklen_t *length,
+                   char *error, size_t error_size);
 
 /* Turn O_NONBLOCK off (BLOCKING true) or on. Returns 0, or -1 with errno set. */
 int net_set_blocking(int fd, bool blocking);

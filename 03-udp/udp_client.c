@@ -213,8 +213,8 @@ int main(int argc, char *argv[])
     char error[256];
     if (server.timeout_ms < 1)
         server.timeout_ms = 1;
-    server.sock =
-        net_udp_client(options.host, options.port, &server.address, &server.len, error, sizeof error);
+    server.sock = net_udp_client(options.host, options.port, &server.address, &server.len, error,
+                                 sizeof error);
     /* Non-blocking: poll() says when to read, and a full send buffer is waited for
      * with a deadline (udp_send), never inside a sendto() that no timeout can end. */
     if (server.sock >= 0 && net_set_blocking(server.sock, false) < 0) {

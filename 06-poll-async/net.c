@@ -321,8 +321,8 @@ const char *net_reason(const char *error)
     return reason;
 }
 
-int net_udp_client(const char *host, int port, struct sockaddr_storage *address,
-                   socklen_t *length, char *error, size_t error_size)
+int net_udp_client(const char *host, int port, struct sockaddr_storage *address, socklen_t *length,
+                   char *error, size_t error_size)
 {
     struct addrinfo *list = net_resolve(host, port, SOCK_DGRAM, 0, error, error_size);
     int fd = -1;
@@ -610,7 +610,8 @@ void net_close_gracefully(int fd, int linger_ms)
             break;     /* EOF (the polite end) or an error such as a reset */
         if (left <= 0) /* a client that sends forever gets a reset after all */
             break;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && net_wait(fd, POLLIN, (int)left) != 1)
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) &&
+            net_wait(fd, POLLIN, (int)left) != 1)
             break;
     }
     close(fd);
