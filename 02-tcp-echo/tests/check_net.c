@@ -28,8 +28,8 @@ static void connected_pair(int *client, int *server)
     int listener = net_listen("127.0.0.1", 0, error, sizeof error);
     ck_assert_msg(listener >= 0, "%s", error);
     ck_assert_int_eq(getsockname(listener, (struct sockaddr *)&self, &len), 0);
-    *client = net_connect("127.0.0.1", ntohs(self.sin_port), 5, peer, sizeof peer, error,
-                          sizeof error);
+    *client =
+        net_connect("127.0.0.1", ntohs(self.sin_port), 5, peer, sizeof peer, error, sizeof error);
     ck_assert_msg(*client >= 0, "%s", error);
     *server = net_accept(listener, scaled_ms(5000), peer, sizeof peer, "check_net");
     ck_assert_int_ge(*server, 0);
