@@ -278,14 +278,15 @@ END_TEST
 
 /* Send a datagram to the server S that says it comes from 127.0.0.1:FROM_PORT. Returns
  * false (after a note) where raw sockets are not allowed (no CAP_NET_RAW): the rule
- * itself is then still checked by check_text's reply_would_loop test. */
+ * itself is then still checked by check_text's udp_reply_would_loop test. */
 static bool spoof(const struct server *s, int from_port, const void *data, size_t len)
 {
     struct sockaddr_in from = loopback(from_port), to = loopback(s->port);
     if (send_spoofed(&from, &to, data, len) == 0)
         return true;
     ck_assert_msg(errno == EPERM || errno == EACCES, "raw socket: %s", strerror(errno));
-    fprintf(stderr, "check_udp: no raw sockets here (not root): forged sources not sent\n");
+    note_skip("needs raw sockets (root, CAP_NET_RAW) to forge a source; check_text checks "
+              "the rule itself");
     return false;
 }
 
