@@ -72,6 +72,14 @@ int net_server_start(const char *program, const char *host, int port);
 /* The end of a server: close the listener, then net_stop_remove(). */
 void net_server_end(int listener);
 
+/* For a server meant to hold many connections (each costs a descriptor): raise this
+ * process's soft limit on open files (RLIMIT_NOFILE) toward its hard limit, as Redis does
+ * at start to fit maxclients. Shells often start programs with a low soft limit (macOS:
+ * 256, Linux: 1024) under a much higher hard one, which any process may raise itself to.
+ * Call it before opening anything. Returns the soft limit now in force (never lower than
+ * before; "unlimited" counts as 2^20), or -1 with errno set when it cannot be read. */
+long net_raise_fd_limit(void);
+
 /* --- Connecting ----------------------------------------------------------------------- */
 
 /* Connect to HOST:PORT over TCP within TIMEOUT seconds (0: as long as it takes), trying

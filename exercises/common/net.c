@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -27,6 +28,8 @@
 
 /* How long accept waits before trying again when the process has no descriptor left. */
 #define ACCEPT_RETRY_MS 100
+/* The most descriptors net_raise_fd_limit asks for: enough for any server of the kit. */
+#define NET_FD_LIMIT_MAX ((rlim_t)1 << 20)
 
 /* --- Addresses ------------------------------------------------------------------------ */
 
@@ -213,6 +216,24 @@ void net_server_end(int listener)
 {
     close(listener);
     net_stop_remove();
+}
+
+long net_raise_fd_limit(void)
+{
+    struct rlimit limit;
+    if (getrlimit(RLIMIT_NOFILE, &limit) < 0)
+        return -1;
+    rlim_t want = limit.rlim_max, had = limit.rlim_cur;
+    if (want == RLIM_INFINITY || want > NET_FD_LIMIT_MAX)
+        want = NET_FD_LIMIT_MAX; /* "unlimited" is no number of descriptors to allocate */
+    /* macOS refuses a soft limit above OPEN_MAX (10240) even under an unlimited hard one:
+     * halve the wish until the system takes it. */
+    for (; want > had && had != RLIM_INFINITY; want /= 2) {
+        limit.rlim_cur = want;
+        if (setrlimit(RLIMIT_NOFILE, &limit) == 0)
+            return (long)want;
+    }
+    return had == RLIM_INFINITY ? (long)NET_FD_LIMIT_MAX : (long)had;
 }
 
 /* --- Connecting ----------------------------------------------------------------------- */
