@@ -324,8 +324,8 @@ const char *net_reason(const char *error)
     return reason;
 }
 
-int net_udp_client(const char *host, int port, struct sockaddr_storage *address,
-                   socklen_t *length, char *error, size_t error_size)
+int net_udp_client(const char *host, int port, struct sockaddr_storage *address, socklen_t *length,
+                   char *error, size_t error_size)
 {
     struct addrinfo *list = resolve(host, port, SOCK_DGRAM, 0, error, error_size);
     int fd = -1;
@@ -522,13 +522,46 @@ int net_write_all(int fd, const void *data, size_t len)
     return 0;
 }
 
+/* Does an accept() error concern one client (or nothing), not the listener? Besides a
+ * client that reset while queued (ECONNABORTED, EPROTO) and a signal (EINTR), Linux's
+ * accept() passes on a network error already pending on the new connection; its manual
+ * says to treat those as EAGAIN for TCP: ENETDOWN, ENOPROTOOPT, EHOSTDOWN, ENONET,
+ * EHOSTUNREACH, EOPNOTSUPP, ENETUNREACH (and ETIMEDOUT, a handshake that timed out). */
+static bool about_one_client(int error)
+{
+    switch (error) {
+    case ECONNABORTED:
+    case EPROTO:
+    case EINTR:
+    case EWOULDBLOCK:
+#if EAGAIN != EWOULDBLOCK
+    case EAGAIN:
+#endif
+    case ENETDOWN:
+    case ENOPROTOOPT:
+#ifdef EHOSTDOWN /* not POSIX, nor ENONET: Linux has them */
+    case EHOSTDOWN:
+#endif
+#ifdef ENONET
+    case ENONET:
+#endif
+    case EHOSTUNREACH:
+    case EOPNOTSUPP:
+    case ENETUNREACH:
+    case ETIMEDOUT:
+        return true;
+    default:
+        return false;
+    }
+}
+
 int net_accept_one(int listener, bool blocking, char *peer, size_t peer_size)
 {
     struct sockaddr_storage address;
     socklen_t length = sizeof address;
     int fd = accept(listener, (struct sockaddr *)&address, &length);
     if (fd < 0) {
-        if (errno == ECONNABORTED || errno == EPROTO || errno == EINTR || errno == EWOULDBLOCK)
+        if (about_one_client(errno))
             errno = EAGAIN;
         return -1;
     }
@@ -592,7 +625,8 @@ void net_close_gracefully(int fd, int linger_ms)
             break;     /* EOF (the polite end) or an error such as a reset */
         if (left <= 0) /* a client that sends forever gets a reset after all */
             break;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && net_wait(fd, POLLIN, (int)left) != 1)
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) &&
+            net_wait(fd, POLLIN, (int)left) != 1)
             break;
     }
     close(fd);

@@ -99,8 +99,8 @@ const char *net_reason(const char *error);
 /* For a UDP client: resolve HOST:PORT (UDP) and open a socket of its family. Returns
  * the socket and stores the server's address in *ADDRESS and *LENGTH (for sendto or
  * connect), or -1 with ERROR filled. */
-int net_udp_client(const char *host, int port, struct sockaddr_storage *address,
-                   socklen_t *length, char *error, size_t error_size);
+int net_udp_client(const char *host, int port, struct sockaddr_storage *address, socklen_t *length,
+                   char *error, size_t error_size);
 
 /* Turn O_NONBLOCK off (BLOCKING true) or on. Returns 0, or -1 with errno set. */
 int net_set_blocking(int fd, bool blocking);
@@ -169,8 +169,9 @@ int net_accept(int listener, int timeout_ms, char *peer, size_t peer_size, const
 /* For an event loop: accept one pending client on the non-blocking LISTENER without
  * waiting. Returns its socket, blocking or not as asked (Linux does not pass the
  * listener's O_NONBLOCK on, BSD does: we say what we want), with its address in PEER. Or
- * -1 with errno: EAGAIN when there is no client after all (ECONNABORTED, EPROTO and EINTR
- * are reported as EAGAIN: they concern one client, or nothing); anything else (EMFILE,
+ * -1 with errno: EAGAIN when there is no client after all (ECONNABORTED, EPROTO, EINTR and
+ * the network errors Linux passes on from a new connection are reported as EAGAIN: they
+ * concern one client, or nothing); anything else (EMFILE,
  * ENFILE, ENOBUFS, ENOMEM) when the process is out of resources: the client stays queued
  * and the listener readable, so the caller must wait a while before it tries again, or it
  * would spin. */

@@ -181,8 +181,9 @@ static void check_seconds(const char *text)
 
 /* The ranges the programs give parse_long, and the whole of a long. */
 static const long ranges[][2] = {
-    {0, 1000000}, {1, 100},   {1, 256},  {0, 1000},           {1, 10000},
-    {1, 65536},   {0, 65535}, {64, 1L << 40}, {LONG_MIN, LONG_MAX}, {-5, 5},
+    {0, 1000000},         {1, 100},   {1, 256},   {0, 1000},
+    {1, 10000},           {1, 65536}, {0, 65535}, {64, 1L << 40},
+    {LONG_MIN, LONG_MAX}, {-5, 5},
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
