@@ -401,7 +401,7 @@ START_TEST(out_of_descriptors_then_recovers)
     ck_assert_int_eq(server_start(&s, pool ? pool_argv : kinds[_i].argv), 0);
     int base_fds = count_open_fds(s.child.pid);
     ck_assert_int_gt(set_fd_limit(s.child.pid, 32), 0);
-    int idle[100], served = 0, waiting = -1;
+    int idle[100], served, waiting;
     if (pool) {
         /* Every one of the 64 threads meets the new limit: 64 clients, more than the
          * descriptors left, and each idle thread that sees one waiting (every idle thread
@@ -420,19 +420,12 @@ START_TEST(out_of_descriptors_then_recovers)
             close(idle[i]);
         ck_assert_int_eq(wait_for_count(count_open_fds, s.child.pid, base_fds, 5000), base_fds);
     }
-    /* Idle clients, each served once, until one is not served: it waits in the queue. */
-    while (served < 100) {
-        int fd = connect_or_fail(&s);
-        ck_assert_int_eq(send_all(fd, "i", 1), 0);
-        char got;
-        if (nothing_arrives(fd, scaled_ms(300))) {
-            waiting = fd;
-            break;
-        }
-        ck_assert_int_eq(recv_exact(fd, &got, 1, 2000), 1);
-        idle[served++] = fd;
-    }
-    ck_assert_int_ge(waiting, 0);
+    /* Idle clients, each served once, until the server has no descriptor left; then one
+     * more, which it cannot accept: it waits in the queue, unanswered. */
+    served = fill_descriptors(&s, 32, idle, 100);
+    waiting = connect_or_fail(&s);
+    ck_assert_int_eq(send_all(waiting, "i", 1), 0);
+    ck_assert_msg(nothing_arrives(waiting, scaled_ms(300)), "served beyond its limit");
     ck_assert_int_ge(served, 10);
     ck_assert_int_le(served, 32);
     ck_assert_msg(wait_for_stderr(&s.child, "accept: Too many open files", 5000),

@@ -421,12 +421,9 @@ START_TEST(servers_raise_their_descriptor_limit)
 {
     enum { LOW = 64, CLIENTS = 100 };
     SKIP_UNLESS(need_fds(CLIENTS + 64), "needs 164 descriptors, and the hard limit is lower");
-    long own = set_fd_limit(getpid(), LOW); /* what the server inherits */
-    ck_assert_int_gt(own, LOW);
     struct server s;
-    int started = server_start(&s, raising[_i]);
-    ck_assert_int_eq(set_fd_limit(getpid(), own), LOW);
-    ck_assert_msg(started == 0, "%s did not start", raising[_i][0]);
+    ck_assert_msg(server_start_with_fd_limit(&s, raising[_i], LOW) == 0, "%s did not start",
+                  raising[_i][0]);
     int fds[CLIENTS];
     for (int i = 0; i < CLIENTS; i++)
         fds[i] = connect_or_fail(&s);
