@@ -1,4 +1,5 @@
 #!/bin/bash
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@" # make demo runs it with sh
 # demo.sh -- a guided tour of 04-threaded-server: each server is started on a free port,
 # loaded with multi_client, and stopped with SIGTERM (exit status 0 = a clean stop).
 # Run it with `make demo`. Needs only bash and the programs built here; ends in seconds.

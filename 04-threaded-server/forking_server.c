@@ -26,6 +26,12 @@
  * serving (a child has the default action: it ends at once and the kernel closes its
  * socket), reaps them all and exits 0.
  *
+ * The socket calls are in net.c: net_server_start() (getaddrinfo, socket, SO_REUSEADDR,
+ * bind, listen, the stop pipe, the listening line), net_accept() (poll on the listener
+ * and the stop pipe, then accept), net_send_all(); net_stop_forget() is what a child does
+ * with the parent's stop pipe and handlers. (The parent holds no client's descriptor, so
+ * it does not need to raise its limit on open files as the threaded servers do.)
+ *
  * Usage: forking_server [-H HOST] [-p PORT] [-q]   (defaults 127.0.0.1 and 9999, lecture 001's port)
  *
  * Try:   terminal 1: ./forking_server
@@ -38,7 +44,6 @@
 #include "net.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,7 +120,7 @@ static void serve_client(int fd, const char *peer, bool quiet)
             why = strerror(errno);
             break;
         }
-        if (send_all(fd, buffer, (size_t)n) < 0) {
+        if (net_send_all(fd, buffer, (size_t)n) < 0) {
             why = strerror(errno);
             break;
         }
@@ -133,16 +138,16 @@ static void fork_client(int listener, int fd, const char *peer, bool quiet)
      * must not receive SIGTERM before it has dropped the parent's handler (it would
      * write to the parent's stop pipe and stop the whole server). */
     sigset_t old;
-    signals_block(&old);
+    net_block_signals(&old);
     pid_t pid = fork();
     if (pid == 0) {
         /* Child: the parent's listener, pipe and table are not ours to use. */
         close(listener);
-        stop_signals_uninstall(); /* SIGINT, SIGTERM: default action (end at once) */
+        net_stop_forget(); /* SIGINT, SIGTERM: default action (end at once); pipe closed */
         signal(SIGCHLD, SIG_DFL);
         free(children);
         children = NULL;
-        signals_restore(&old);
+        net_restore_signals(&old);
         serve_client(fd, peer, quiet);
         _exit(0); /* not exit(): no atexit handlers or stdio flushes of the parent's */
     }
@@ -152,7 +157,7 @@ static void fork_client(int listener, int fd, const char *peer, bool quiet)
         fprintf(stderr, "%s: out of memory: child %ld not tracked\n", PROGRAM, (long)pid);
     else if (!quiet)
         fprintf(stderr, "connected %s (process %ld)\n", peer, (long)pid);
-    signals_restore(&old);
+    net_restore_signals(&old);
     close(fd); /* the child has its own copy; keeping ours would hide its close */
 }
 
@@ -161,7 +166,7 @@ static void fork_client(int listener, int fd, const char *peer, bool quiet)
 static void stop_children(void)
 {
     sigset_t old;
-    signals_block(&old); /* we reap ourselves now; the handler keeps out of the way */
+    net_block_signals(&old); /* we reap ourselves now; the handler keeps out of the way */
     for (size_t i = 0; i < child_count; i++)
         kill(children[i], SIGTERM);
     struct timespec start, now, pause = {0, 5 * 1000 * 1000};
@@ -187,73 +192,43 @@ static void stop_children(void)
     free(children);
     children = NULL;
     child_count = child_capacity = 0;
-    signals_restore(&old);
+    net_restore_signals(&old);
 }
 
 int main(int argc, char *argv[])
 {
-    static const struct option options[] = {
-        {"host", required_argument, NULL, 'H'},
-        {"port", required_argument, NULL, 'p'},
-        {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},
-        {0},
-    };
-    const char *host = "127.0.0.1", *port = "9999";
-    bool quiet = false;
-    long number;
-    int opt;
+    struct net_options net = {.host = "127.0.0.1", .port = 9999, .min_port = 0};
+    int status = parse_net_options(argc, argv, PROGRAM, USAGE, "Hpq", NULL, false, &net);
+    if (status >= 0)
+        return status;
 
-    while ((opt = getopt_long(argc, argv, "H:p:qh", options, NULL)) != -1) {
-        switch (opt) {
-        case 'H':
-            host = optarg;
-            break;
-        case 'p':
-            if (parse_port(optarg, 0, &number) != 0)
-                return usage_error(PROGRAM, USAGE, "bad port '%s': expected 0 to 65535", optarg);
-            port = optarg;
-            break;
-        case 'q':
-            quiet = true;
-            break;
-        case 'h':
-            puts(USAGE);
-            return 0;
-        default:
-            return usage_error(PROGRAM, USAGE, NULL);
-        }
-    }
-    if (optind < argc)
-        return usage_error(PROGRAM, USAGE, "unexpected argument '%s'", argv[optind]);
-
-    int listener = server_open(PROGRAM, host, port, true, true);
+    int listener = net_server_start(PROGRAM, net.host, net.port);
     if (listener < 0)
         return 1;
     struct sigaction action;
     memset(&action, 0, sizeof action);
     action.sa_handler = on_sigchld;
     sigemptyset(&action.sa_mask);
-    /* No SA_RESTART (accept_client retries EINTR itself, on purpose: the lesson), and
+    /* No SA_RESTART (net_accept retries EINTR itself, on purpose: the lesson), and
      * SA_NOCLDSTOP: a child stopped by ^Z has not ended. */
     action.sa_flags = SA_NOCLDSTOP;
     if (sigaction(SIGCHLD, &action, NULL) < 0) {
         fprintf(stderr, "%s: sigaction SIGCHLD: %s\n", PROGRAM, strerror(errno));
-        close(listener);
-        stop_signals_uninstall();
+        net_server_end(listener);
         return 1;
     }
 
-    char peer[ADDRESS_SIZE];
+    char peer[NET_ADDRESS_SIZE];
     int fd;
-    while ((fd = accept_client(listener, peer, sizeof peer, PROGRAM, -1)) >= 0)
-        fork_client(listener, fd, peer, quiet);
+    while ((fd = net_accept(listener, -1, peer, sizeof peer, PROGRAM)) >= 0)
+        fork_client(listener, fd, peer, net.quiet);
+    status = errno == ECANCELED ? 0 : 1; /* else net_accept said what failed */
 
     close(listener);
     stop_children();
     signal(SIGCHLD, SIG_DFL);
-    stop_signals_uninstall();
+    net_stop_remove();
     if (failed_children > 0)
         fprintf(stderr, "%s: %d child processes ended abnormally\n", PROGRAM, (int)failed_children);
-    return 0;
+    return status;
 }

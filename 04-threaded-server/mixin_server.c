@@ -26,6 +26,15 @@
  * A request is one connection: one recv of up to 1024 bytes, one reply
  * `INI DATA BALASAN : ` followed by the bytes received, then the server closes it.
  *
+ * In thread mode every waiting request holds a descriptor: the server raises its soft
+ * limit on open files to the hard one at start (net_raise_fd_limit, as Redis does to fit
+ * its maxclients), so that a shell's low default (macOS: 256) is not the limit.
+ *
+ * The socket calls are in net.c: net_server_start() (getaddrinfo, socket, SO_REUSEADDR,
+ * bind, listen, the stop pipe, the listening line), net_accept() (poll on the listener
+ * and the stop pipe for at most the poll interval, then accept), net_wait() and
+ * net_send_all() for the handler's recv and sendall.
+ *
  * Usage: mixin_server [-H HOST] [-p PORT] [-m serial|thread|fork] [-q]
  *        (defaults 127.0.0.1 and 9999, lecture 001's port; -m thread)
  *
@@ -40,7 +49,6 @@
 #include "net.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -63,9 +71,9 @@ struct tcp_server;
 
 /* BaseRequestHandler: what a handler sees of its request. */
 struct request {
-    int fd;                            /* self.request (the connected socket) */
-    char client_address[ADDRESS_SIZE]; /* self.client_address */
-    struct tcp_server *server;         /* self.server */
+    int fd;                                /* self.request (the connected socket) */
+    char client_address[NET_ADDRESS_SIZE]; /* self.client_address */
+    struct tcp_server *server;             /* self.server */
 };
 
 enum mixin { MIXIN_SERIAL, MIXIN_THREADING, MIXIN_FORKING };
@@ -100,11 +108,8 @@ struct tcp_server {
 static ssize_t request_recv(struct request *request, void *buf, size_t size)
 {
     for (;;) {
-        int ready = wait_for_input(request->fd, -1);
-        if (ready < 0)
-            return -1;
-        if (ready == 0)
-            continue; /* EINTR */
+        if (net_wait(request->fd, POLLIN, -1) < 0)
+            return -1; /* a stop (ECANCELED) */
         ssize_t n = recv(request->fd, buf, size, 0);
         if (n >= 0 || errno != EINTR)
             return n;
@@ -113,7 +118,7 @@ static ssize_t request_recv(struct request *request, void *buf, size_t size)
 
 static int request_sendall(struct request *request, const void *buf, size_t len)
 {
-    return send_all(request->fd, buf, len);
+    return net_send_all(request->fd, buf, len);
 }
 
 /* --- The lecture's handler -------------------------------------------------------------- */
@@ -211,9 +216,9 @@ static void process_request(struct tcp_server *server, struct request *request)
         if (thread != NULL) {
             thread->request = *request;
             sigset_t old;
-            signals_block(&old); /* signals are for the main thread */
+            net_block_signals(&old); /* signals are for the main thread */
             rc = pthread_create(&thread->handle, NULL, request_thread_run, thread);
-            signals_restore(&old);
+            net_restore_signals(&old);
         }
         if (rc != 0) {
             fprintf(stderr, "%s: pthread_create: %s: dropping %s\n", PROGRAM, strerror(rc),
@@ -239,20 +244,24 @@ static void process_request(struct tcp_server *server, struct request *request)
         server->child_capacity = capacity;
     }
     sigset_t old;
-    signals_block(&old); /* until the child has the default SIGTERM action back */
+    net_block_signals(&old); /* until the child has the default SIGTERM action back */
     pid_t pid = fork();
     if (pid == 0) {
         close(server->socket);
-        /* A SIGTERM sent to the child ends the child only; the parent's stop pipe stays
-         * open here so that a stop of the whole server reaches this request too. */
+        /* A SIGTERM sent to the child ends the child only. Unlike forking_server's
+         * children (net_stop_forget), this one keeps the read end of the parent's stop
+         * pipe open: a stop of the whole server makes it readable here too, so the
+         * request's wait (net_wait) ends and the child exits by itself, while the parent
+         * waits for it in server_close, as socketserver does. The child never writes to
+         * the pipe: only the handler did, and the child has the default action now. */
         signal(SIGINT, SIG_DFL);
         signal(SIGTERM, SIG_DFL);
-        signals_restore(&old);
+        net_restore_signals(&old);
         finish_request(request);
         free(server->active_children);
         _exit(0);
     }
-    signals_restore(&old);
+    net_restore_signals(&old);
     if (pid < 0)
         fprintf(stderr, "%s: fork: %s: dropping %s\n", PROGRAM, strerror(errno),
                 request->client_address);
@@ -270,15 +279,16 @@ static void service_actions(struct tcp_server *server)
         collect_children(server, false);
 }
 
-/* serve_forever: until SIGINT/SIGTERM. */
-static void serve_forever(struct tcp_server *server)
+/* serve_forever: until SIGINT/SIGTERM (returns 0), or an accept that fails for good
+ * (net_accept has said why; returns 1). */
+static int serve_forever(struct tcp_server *server)
 {
     for (;;) {
         struct request request = {.server = server};
-        request.fd = accept_client(server->socket, request.client_address,
-                                   sizeof request.client_address, PROGRAM, POLL_INTERVAL_MS);
-        if (request.fd == ACCEPT_STOP)
-            break;
+        request.fd = net_accept(server->socket, POLL_INTERVAL_MS, request.client_address,
+                                sizeof request.client_address, PROGRAM);
+        if (request.fd < 0 && errno != ETIMEDOUT)
+            return errno == ECANCELED ? 0 : 1;
         if (request.fd >= 0)
             process_request(server, &request);
         service_actions(server);
@@ -295,68 +305,32 @@ static void server_close(struct tcp_server *server)
     free(server->active_children);
 }
 
-static int parse_mixin(const char *text, enum mixin *mixin)
-{
-    static const char *const names[] = {"serial", "thread", "fork"};
-    for (int i = 0; i < 3; i++) {
-        if (strcmp(text, names[i]) == 0) {
-            *mixin = (enum mixin)i;
-            return 0;
-        }
-    }
-    return -1;
-}
-
 int main(int argc, char *argv[])
 {
-    static const struct option options[] = {
-        {"host", required_argument, NULL, 'H'},  {"port", required_argument, NULL, 'p'},
-        {"mixin", required_argument, NULL, 'm'}, {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},        {0},
+    static const char *const mixins[] = {"serial", "thread", "fork", NULL}; /* enum mixin */
+    struct net_options net = {.host = "127.0.0.1", .port = 9999, .min_port = 0};
+    int mixin = MIXIN_THREADING;
+    const struct cli_option options[] = {
+        {'m', "mixin", CLI_CHOICE, &mixin, "mix-in", 0, 0, "serial, thread or fork", mixins},
+        {0},
     };
-    const char *host = "127.0.0.1", *port = "9999";
-    struct tcp_server server = {.handle = threaded_tcp_request_handler, .mixin = MIXIN_THREADING};
-    long number;
-    int opt;
-
-    while ((opt = getopt_long(argc, argv, "H:p:m:qh", options, NULL)) != -1) {
-        switch (opt) {
-        case 'H':
-            host = optarg;
-            break;
-        case 'p':
-            if (parse_port(optarg, 0, &number) != 0)
-                return usage_error(PROGRAM, USAGE, "bad port '%s': expected 0 to 65535", optarg);
-            port = optarg;
-            break;
-        case 'm':
-            if (parse_mixin(optarg, &server.mixin) != 0)
-                return usage_error(PROGRAM, USAGE,
-                                   "bad mix-in '%s': expected serial, thread or fork", optarg);
-            break;
-        case 'q':
-            server.quiet = true;
-            break;
-        case 'h':
-            puts(USAGE);
-            return 0;
-        default:
-            return usage_error(PROGRAM, USAGE, NULL);
-        }
-    }
-    if (optind < argc)
-        return usage_error(PROGRAM, USAGE, "unexpected argument '%s'", argv[optind]);
+    int status = parse_net_options(argc, argv, PROGRAM, USAGE, "Hpq", options, false, &net);
+    if (status >= 0)
+        return status;
+    struct tcp_server server = {
+        .handle = threaded_tcp_request_handler, .mixin = (enum mixin)mixin, .quiet = net.quiet};
 
     /* TCPServer.__init__: server_bind() and server_activate(). */
-    server.socket = server_open(PROGRAM, host, port, true, true);
+    net_raise_fd_limit(); /* thread mode: one descriptor per waiting request */
+    server.socket = net_server_start(PROGRAM, net.host, net.port);
     if (server.socket < 0)
         return 1;
     pthread_mutex_init(&server.lock, NULL);
 
-    serve_forever(&server);
+    status = serve_forever(&server);
 
     server_close(&server);
     pthread_mutex_destroy(&server.lock);
-    stop_signals_uninstall();
-    return 0;
+    net_stop_remove();
+    return status;
 }

@@ -24,6 +24,9 @@
  * With -i each client closes as soon as it has its echo, as in the lecture: then a
  * serial server gets through them one after the other.
  *
+ * The socket calls are in net.c: net_connect() (getaddrinfo, socket, connect, within the
+ * timeout) and net_send_all(); the recv loop is here.
+ *
  * Usage: multi_client [-H HOST] [-p PORT] [-n CLIENTS] [-t SECONDS] [-i] [WORD...]
  *        (defaults 127.0.0.1, 50007, 2 clients, 5 s; WORDs replace "Hello, world")
  *
@@ -36,8 +39,6 @@
 #include "net.h"
 
 #include <errno.h>
-#include <getopt.h>
-#include <netdb.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,8 +54,8 @@
 
 /* What every client shares: the server's address and two gates. */
 struct shared {
-    struct addrinfo *server;
-    const char *server_text;
+    const char *host;
+    int port;
     const char *words;
     double timeout;
     bool independent;
@@ -81,24 +82,6 @@ static void wait_for_all(struct shared *shared, long *counter)
     while (*counter < shared->clients)
         pthread_cond_wait(&shared->changed, &shared->lock);
     pthread_mutex_unlock(&shared->lock);
-}
-
-/* Connect to the first address that answers. Returns a socket or -1 (errno set). */
-static int connect_to_server(const struct addrinfo *list)
-{
-    int fd = -1;
-    for (const struct addrinfo *ai = list; ai != NULL; ai = ai->ai_next) {
-        fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
-        if (fd >= 0 && connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
-            return fd;
-        if (fd >= 0) {
-            int saved = errno;
-            close(fd);
-            errno = saved;
-        }
-        fd = -1;
-    }
-    return fd;
 }
 
 /* Receive exactly LEN bytes (the echo may come back in pieces). Returns how many came
@@ -147,19 +130,18 @@ static int exchange(struct client *client)
     int len = snprintf(message, sizeof message, "%s (%ld)", shared->words, client->index);
     if (len < 0 || (size_t)len >= sizeof message)
         len = (int)sizeof message - 1;
-    int fd = connect_to_server(shared->server);
-    if (fd < 0) {
-        fprintf(stderr, "%s: client %ld: connect %s: %s\n", PROGRAM, client->index,
-                shared->server_text, strerror(errno));
+    char error[256];
+    int fd = net_connect(shared->host, shared->port, shared->timeout, NULL, 0, error, sizeof error);
+    if (fd < 0) { /* "connect 127.0.0.1:50007: Connection refused" */
+        fprintf(stderr, "%s: client %ld: %s\n", PROGRAM, client->index, error);
         return -1;
     }
     struct timeval timeout = {.tv_sec = (time_t)shared->timeout};
     timeout.tv_usec = (suseconds_t)((shared->timeout - (double)timeout.tv_sec) * 1e6);
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
 
     ssize_t got = -1;
-    if (send_all(fd, message, (size_t)len) < 0) {
+    if (net_send_all(fd, message, (size_t)len) < 0) { /* a few bytes: they always fit */
         fprintf(stderr, "%s: client %ld: send: %s\n", PROGRAM, client->index, strerror(errno));
     } else if ((got = recv_all(fd, echo, (size_t)len)) < 0) {
         fprintf(stderr, "%s: client %ld: recv: %s\n", PROGRAM, client->index,
@@ -192,49 +174,19 @@ static void *client_thread(void *arg)
 
 int main(int argc, char *argv[])
 {
-    static const struct option options[] = {
-        {"host", required_argument, NULL, 'H'},
-        {"port", required_argument, NULL, 'p'},
-        {"clients", required_argument, NULL, 'n'},
-        {"timeout", required_argument, NULL, 't'},
-        {"independent", no_argument, NULL, 'i'},
-        {"help", no_argument, NULL, 'h'},
+    struct net_options net = {.host = "127.0.0.1", .port = 50007, .min_port = 1};
+    struct shared shared = {.words = "Hello, world", .timeout = 5.0, .clients = 2};
+    const struct cli_option options[] = {
+        {'n', "clients", CLI_LONG, &shared.clients, "client count", 1, 5000, NULL, NULL},
+        {'t', "timeout", CLI_SECONDS, &shared.timeout, "timeout", 0.001, 0, "seconds", NULL},
+        {'i', "independent", CLI_FLAG, &shared.independent, "independent", 0, 0, NULL, NULL},
         {0},
     };
-    const char *host = "127.0.0.1", *port = "50007";
-    struct shared shared = {.words = "Hello, world", .timeout = 5.0, .clients = 2};
-    long number;
-    int opt;
-
-    while ((opt = getopt_long(argc, argv, "H:p:n:t:ih", options, NULL)) != -1) {
-        switch (opt) {
-        case 'H':
-            host = optarg;
-            break;
-        case 'p':
-            if (parse_port(optarg, 1, &number) != 0)
-                return usage_error(PROGRAM, USAGE, "bad port '%s': expected 1 to 65535", optarg);
-            port = optarg;
-            break;
-        case 'n':
-            if (parse_long(optarg, 1, 5000, &shared.clients) != 0)
-                return usage_error(PROGRAM, USAGE, "bad client count '%s': expected 1 to 5000",
-                                   optarg);
-            break;
-        case 't':
-            if (parse_seconds(optarg, &shared.timeout) != 0 || shared.timeout < 0.001)
-                return usage_error(PROGRAM, USAGE, "bad timeout '%s': expected seconds", optarg);
-            break;
-        case 'i':
-            shared.independent = true;
-            break;
-        case 'h':
-            puts(USAGE);
-            return 0;
-        default:
-            return usage_error(PROGRAM, USAGE, NULL);
-        }
-    }
+    int rc = parse_net_options(argc, argv, PROGRAM, USAGE, "Hp", options, true, &net);
+    if (rc >= 0)
+        return rc;
+    shared.host = net.host;
+    shared.port = net.port;
 
     /* The words, joined by spaces, replace "Hello, world". */
     char words[400] = "";
@@ -245,24 +197,10 @@ int main(int argc, char *argv[])
     if (optind < argc)
         shared.words = words;
 
-    signal(SIGPIPE, SIG_IGN);
-    struct addrinfo hints;
-    memset(&hints, 0, sizeof hints);
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    int rc = getaddrinfo(host, port, &hints, &shared.server);
-    if (rc != 0) {
-        fprintf(stderr, "%s: getaddrinfo %s: %s\n", PROGRAM, host, gai_strerror(rc));
-        return 1;
-    }
-    char server_text[ADDRESS_SIZE];
-    address_text(shared.server->ai_addr, server_text, sizeof server_text);
-    shared.server_text = server_text;
-
+    net_ignore_sigpipe(); /* a server that closes on us costs an EPIPE, not the process */
     struct client *clients = calloc((size_t)shared.clients, sizeof *clients);
     if (clients == NULL) {
         fprintf(stderr, "%s: out of memory\n", PROGRAM);
-        freeaddrinfo(shared.server);
         return 1;
     }
     pthread_mutex_init(&shared.lock, NULL);
@@ -298,6 +236,5 @@ int main(int argc, char *argv[])
     pthread_cond_destroy(&shared.changed);
     pthread_mutex_destroy(&shared.lock);
     free(clients);
-    freeaddrinfo(shared.server);
     return ok == requested ? 0 : 1;
 }

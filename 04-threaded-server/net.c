@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -40,6 +41,8 @@
 
 /* How long accept waits before trying again when the process has no descriptor left. */
 #define ACCEPT_RETRY_MS 100
+/* The most descriptors net_raise_fd_limit asks for: enough for any server of the kit. */
+#define NET_FD_LIMIT_MAX ((rlim_t)1 << 20)
 
 /* --- Addresses ------------------------------------------------------------------------ */
 
@@ -231,6 +234,24 @@ void net_server_end(int listener)
 {
     close(listener);
     net_stop_remove();
+}
+
+long net_raise_fd_limit(void)
+{
+    struct rlimit limit;
+    if (getrlimit(RLIMIT_NOFILE, &limit) < 0)
+        return -1;
+    rlim_t want = limit.rlim_max, had = limit.rlim_cur;
+    if (want == RLIM_INFINITY || want > NET_FD_LIMIT_MAX)
+        want = NET_FD_LIMIT_MAX; /* "unlimited" is no number of descriptors to allocate */
+    /* macOS refuses a soft limit above OPEN_MAX (10240) even under an unlimited hard one:
+     * halve the wish until the system takes it. */
+    for (; want > had && had != RLIM_INFINITY; want /= 2) {
+        limit.rlim_cur = want;
+        if (setrlimit(RLIMIT_NOFILE, &limit) == 0)
+            return (long)want;
+    }
+    return had == RLIM_INFINITY ? (long)NET_FD_LIMIT_MAX : (long)had;
 }
 
 /* --- Connecting ----------------------------------------------------------------------- */
@@ -538,13 +559,46 @@ int net_write_all(int fd, const void *data, size_t len)
     return 0;
 }
 
+/* Does an accept() error concern one client (or nothing), not the listener? Besides a
+ * client that reset while queued (ECONNABORTED, EPROTO) and a signal (EINTR), Linux's
+ * accept() passes on a network error already pending on the new connection; its manual
+ * says to treat those as EAGAIN for TCP: ENETDOWN, ENOPROTOOPT, EHOSTDOWN, ENONET,
+ * EHOSTUNREACH, EOPNOTSUPP, ENETUNREACH (and ETIMEDOUT, a handshake that timed out). */
+static bool about_one_client(int error)
+{
+    switch (error) {
+    case ECONNABORTED:
+    case EPROTO:
+    case EINTR:
+    case EWOULDBLOCK:
+#if EAGAIN != EWOULDBLOCK
+    case EAGAIN:
+#endif
+    case ENETDOWN:
+    case ENOPROTOOPT:
+#ifdef EHOSTDOWN /* not POSIX, nor ENONET: Linux has them */
+    case EHOSTDOWN:
+#endif
+#ifdef ENONET
+    case ENONET:
+#endif
+    case EHOSTUNREACH:
+    case EOPNOTSUPP:
+    case ENETUNREACH:
+    case ETIMEDOUT:
+        return true;
+    default:
+        return false;
+    }
+}
+
 int net_accept_one(int listener, bool blocking, char *peer, size_t peer_size)
 {
     struct sockaddr_storage address;
     socklen_t length = sizeof address;
     int fd = accept(listener, (struct sockaddr *)&address, &length);
     if (fd < 0) {
-        if (errno == ECONNABORTED || errno == EPROTO || errno == EINTR || errno == EWOULDBLOCK)
+        if (about_one_client(errno))
             errno = EAGAIN;
         return -1;
     }

@@ -10,20 +10,32 @@
  *         for i in range(workers):
  *             Thread(target=zen_utils.accept_connections_forever, args=t).start()
  *
- * There is no accepting main loop: N threads block in accept() on the same socket, the
- * kernel hands each new connection to one of them, and that thread serves the client
- * until it leaves, then accepts again. The threads exist before any client arrives, so a
- * connection costs no thread creation; but at most N clients are served at once: the
- * N+1th is accepted by the kernel (it waits in the listen queue) and served only when one
- * of the N leaves. Try it: `./pool_server -n 2` and three clients.
+ * There is no accepting main loop: N threads wait for a client on the same listening
+ * socket, the kernel hands each new connection to one of them, and that thread serves the
+ * client until it leaves, then accepts again. The threads exist before any client
+ * arrives, so a connection costs no thread creation; but at most N clients are served at
+ * once: the N+1th is accepted by the kernel (it waits in the listen queue) and served
+ * only when one of the N leaves. Try it: `./pool_server -n 2` and three clients.
  *
- * Stopping: the threads sit in accept(), which a signal cannot reach (they block SIGTERM,
- * and even a thread that took it would only see EINTR once). The main thread, which only
- * waits for the stop request, then calls shutdown(listener, SHUT_RDWR): on Linux every
- * accept() blocked on it returns EINVAL at once. It also shuts down the socket of every
- * client being served, so that no thread stays in recv(). Then it joins the N threads.
- * (On BSD and macOS shutdown() of a listening socket fails with ENOTCONN and wakes
- * nobody: there, poll the listener together with the self-pipe instead.)
+ * Stopping: a thread blocked inside accept() is hard to wake. A signal cannot reach it
+ * (the threads block SIGTERM, and one that took it would see EINTR only once), and
+ * shutdown(listener) wakes a blocked accept on Linux only (on BSD and macOS it fails with
+ * ENOTCONN and wakes nobody). So the threads never block inside accept(): each one waits
+ * in poll() on the listener AND the stop pipe (net_accept in net.c), then accepts without
+ * blocking (the listener is non-blocking). SIGINT or SIGTERM writes a byte into the pipe,
+ * which wakes every waiting thread at once, on every POSIX system. The price: a new
+ * client wakes every idle thread, one of them gets it, and the others find nothing
+ * (EAGAIN) and wait again, a few microseconds each. A thread serving a client is woken by
+ * the main thread, which shuts that client's socket down, so that its recv() returns.
+ * Then the main thread joins the N threads.
+ *
+ * Each client holds a descriptor while it is served: the server raises its soft limit on
+ * open files to the hard one at start (net_raise_fd_limit, as Redis does for its
+ * maxclients), so that `-n 1000` works under a shell's low default (macOS: 256).
+ *
+ * The socket calls are in net.c: net_server_start() (getaddrinfo, socket, SO_REUSEADDR,
+ * bind, listen, the stop pipe, the listening line), net_accept() (poll on the listener
+ * and the stop pipe, then accept; EMFILE waits without spinning), net_send_all().
  *
  * Usage: pool_server [-H HOST] [-p PORT] [-n THREADS] [-q]
  *        (defaults 127.0.0.1, 1060 as in fopnp, 4 threads)
@@ -38,7 +50,6 @@
 #include "net.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,7 +72,7 @@ struct pool_thread {
 };
 
 struct pool {
-    int listener; /* blocking: the threads wait inside accept() */
+    int listener; /* non-blocking: the threads wait in poll(), then accept() */
     bool quiet;
     pthread_mutex_t lock; /* guards `stopping` and every thread's client_fd */
     bool stopping;
@@ -79,7 +90,7 @@ static const char *echo(int fd)
             return NULL;
         if (n < 0 && errno == EINTR)
             continue;
-        if (n < 0 || send_all(fd, buffer, (size_t)n) < 0)
+        if (n < 0 || net_send_all(fd, buffer, (size_t)n) < 0)
             return strerror(errno);
     }
 }
@@ -89,32 +100,16 @@ static void *pool_thread_run(void *arg)
 {
     struct pool_thread *self = arg;
     struct pool *pool = self->pool;
+    char name[48], peer[NET_ADDRESS_SIZE];
 
-    bool out_of_resources = false;
+    /* net_accept's messages name the thread: "pool_server: thread 3: accept: ..." */
+    snprintf(name, sizeof name, "%s: thread %d", PROGRAM, self->number);
     for (;;) {
-        struct sockaddr_storage address;
-        socklen_t length = sizeof address;
-        int fd = accept(pool->listener, (struct sockaddr *)&address, &length);
-        if (fd < 0) {
-            if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO)
-                continue;
-            pthread_mutex_lock(&pool->lock);
-            bool stopping = pool->stopping;
-            pthread_mutex_unlock(&pool->lock);
-            if (stopping)
-                break; /* shutdown(listener) woke us: EINVAL */
-            /* Out of descriptors (EMFILE) or memory: the client stays queued. Wait 100 ms
-             * (or for the stop) instead of spinning on an accept that fails at once. */
-            if (!out_of_resources)
-                fprintf(stderr, "%s: thread %d: accept: %s (retrying every 100 ms)\n", PROGRAM,
-                        self->number, strerror(errno));
-            out_of_resources = true;
-            wait_for_input(-1, 100);
-            continue;
-        }
-        out_of_resources = false;
-        char peer[ADDRESS_SIZE];
-        address_text((struct sockaddr *)&address, peer, sizeof peer);
+        /* Returns a client, or -1 on a stop (or an error it has reported). Out of
+         * descriptors it says so once and tries again every 100 ms, without spinning. */
+        int fd = net_accept(pool->listener, -1, peer, sizeof peer, name);
+        if (fd < 0)
+            break;
 
         /* Publish the socket so that a stop can shut it down; a stop that came first
          * means this client is not served at all. */
@@ -143,9 +138,9 @@ static void *pool_thread_run(void *arg)
     return NULL;
 }
 
-/* Wake every thread: the ones in accept() through the listener, the ones serving a
- * client through that client's socket. */
-static void wake_all_threads(struct pool *pool)
+/* Wake every thread that is serving a client by shutting that client's socket down (its
+ * recv returns 0). The threads waiting for a client have been woken by the stop pipe. */
+static void wake_serving_threads(struct pool *pool)
 {
     pthread_mutex_lock(&pool->lock);
     pool->stopping = true;
@@ -153,60 +148,31 @@ static void wake_all_threads(struct pool *pool)
         if (pool->threads[i].client_fd >= 0)
             shutdown(pool->threads[i].client_fd, SHUT_RDWR);
     pthread_mutex_unlock(&pool->lock);
-    if (shutdown(pool->listener, SHUT_RDWR) < 0)
-        fprintf(stderr, "%s: shutdown of the listener: %s\n", PROGRAM, strerror(errno));
 }
 
 int main(int argc, char *argv[])
 {
-    static const struct option options[] = {
-        {"host", required_argument, NULL, 'H'},    {"port", required_argument, NULL, 'p'},
-        {"threads", required_argument, NULL, 'n'}, {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},          {0},
-    };
-    const char *host = "127.0.0.1", *port = "1060";
+    struct net_options net = {.host = "127.0.0.1", .port = 1060, .min_port = 0};
     struct pool pool = {.count = 4};
-    long number;
-    int opt;
+    const struct cli_option options[] = {
+        {'n', "threads", CLI_LONG, &pool.count, "thread count", 1, 1000, NULL, NULL},
+        {0},
+    };
+    int status = parse_net_options(argc, argv, PROGRAM, USAGE, "Hpq", options, false, &net);
+    if (status >= 0)
+        return status;
+    pool.quiet = net.quiet;
 
-    while ((opt = getopt_long(argc, argv, "H:p:n:qh", options, NULL)) != -1) {
-        switch (opt) {
-        case 'H':
-            host = optarg;
-            break;
-        case 'p':
-            if (parse_port(optarg, 0, &number) != 0)
-                return usage_error(PROGRAM, USAGE, "bad port '%s': expected 0 to 65535", optarg);
-            port = optarg;
-            break;
-        case 'n':
-            if (parse_long(optarg, 1, 1000, &pool.count) != 0)
-                return usage_error(PROGRAM, USAGE, "bad thread count '%s': expected 1 to 1000",
-                                   optarg);
-            break;
-        case 'q':
-            pool.quiet = true;
-            break;
-        case 'h':
-            puts(USAGE);
-            return 0;
-        default:
-            return usage_error(PROGRAM, USAGE, NULL);
-        }
-    }
-    if (optind < argc)
-        return usage_error(PROGRAM, USAGE, "unexpected argument '%s'", argv[optind]);
-
-    /* Blocking listener: the threads wait inside accept(). The listening line comes once
-     * the pool is complete. */
-    pool.listener = server_open(PROGRAM, host, port, false, false);
+    net_raise_fd_limit(); /* one descriptor per client served: let the hard limit decide */
+    /* The listener comes non-blocking: two threads may both see a client in poll(), and
+     * the one that loses the race must get EAGAIN from accept(), not block in it. */
+    pool.listener = net_server_start(PROGRAM, net.host, net.port);
     if (pool.listener < 0)
         return 1;
     pool.threads = calloc((size_t)pool.count, sizeof *pool.threads);
     if (pool.threads == NULL) {
         fprintf(stderr, "%s: out of memory\n", PROGRAM);
-        close(pool.listener);
-        stop_signals_uninstall();
+        net_server_end(pool.listener);
         return 1;
     }
     pthread_mutex_init(&pool.lock, NULL);
@@ -216,7 +182,7 @@ int main(int argc, char *argv[])
     pthread_attr_init(&attr);
     pthread_attr_setstacksize(&attr, 256 * 1024);
     sigset_t old;
-    signals_block(&old);
+    net_block_signals(&old);
     long started = 0;
     for (; started < pool.count; started++) {
         struct pool_thread *t = &pool.threads[started];
@@ -230,24 +196,20 @@ int main(int argc, char *argv[])
             break;
         }
     }
-    signals_restore(&old);
+    net_restore_signals(&old);
     pthread_attr_destroy(&attr);
 
-    /* Say we are listening once the pool is complete. The main thread then has nothing to
-     * do but wait for the stop request. */
-    bool listening = started > 0 && print_listening(pool.listener) == 0;
-    if (started > 0 && !listening)
-        fprintf(stderr, "%s: stdout: %s\n", PROGRAM, strerror(errno));
-    while (listening && wait_for_input(-1, -1) >= 0)
+    /* The main thread has nothing to do but wait for the stop (net_wait returns -1 then).
+     * Without a single thread there is no server: exit 1 at once. */
+    while (started > 0 && net_wait(-1, 0, -1) >= 0)
         ;
     pool.count = started;
-    wake_all_threads(&pool);
+    wake_serving_threads(&pool);
     for (long i = 0; i < started; i++)
         pthread_join(pool.threads[i].handle, NULL);
 
-    close(pool.listener);
+    net_server_end(pool.listener);
     pthread_mutex_destroy(&pool.lock);
     free(pool.threads);
-    stop_signals_uninstall();
-    return listening ? 0 : 1;
+    return started > 0 ? 0 : 1;
 }

@@ -31,6 +31,14 @@
  * - pthread_create can fail (EAGAIN: no memory for one more stack, too many threads).
  *   That costs the one client, with a log line; the server goes on. `-s` sets the stack
  *   size: try an absurd one to see that path.
+ * - Each client holds a descriptor, and a shell may start us with a soft limit of 256
+ *   (macOS) or 1024 (Linux) open files under a much higher hard limit: the server raises
+ *   its soft limit to the hard one at start (net_raise_fd_limit, as Redis does to fit its
+ *   maxclients), so that it is the hard limit that says how many clients fit.
+ *
+ * The socket calls are in net.c: net_server_start() (getaddrinfo, socket, SO_REUSEADDR,
+ * bind, listen, the stop pipe, the listening line), net_accept() (poll on the listener
+ * and the stop pipe, then accept; EMFILE waits without spinning), net_send_all().
  *
  * Usage: threaded_server [-H HOST] [-p PORT] [-q] [-s STACK_KIB]
  *        (defaults 127.0.0.1 and 50007, lecture 002's port; 256 KiB stacks)
@@ -46,7 +54,6 @@
 #include "net.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,7 +69,7 @@
 struct client {
     pthread_t thread;
     int fd;
-    char peer[ADDRESS_SIZE];
+    char peer[NET_ADDRESS_SIZE];
     struct server *server;
     struct client *prev, *next; /* in server->connected, then in server->finished */
 };
@@ -120,7 +127,7 @@ static void *client_thread(void *arg)
             why = strerror(errno); /* e.g. Connection reset by peer: its loss only */
             break;
         }
-        if (send_all(fd, buffer, (size_t)n) < 0) {
+        if (net_send_all(fd, buffer, (size_t)n) < 0) {
             why = strerror(errno);
             break;
         }
@@ -174,9 +181,9 @@ static void start_client(struct server *server, int fd, const char *peer)
 
     /* The new thread inherits the blocked signals: SIGTERM is for the main thread. */
     sigset_t old;
-    signals_block(&old);
+    net_block_signals(&old);
     int rc = pthread_create(&client->thread, &server->thread_attr, client_thread, client);
-    signals_restore(&old);
+    net_restore_signals(&old);
     if (rc == 0)
         return;
 
@@ -203,46 +210,21 @@ static void stop_clients(struct server *server)
 
 int main(int argc, char *argv[])
 {
-    static const struct option options[] = {
-        {"host", required_argument, NULL, 'H'}, {"port", required_argument, NULL, 'p'},
-        {"quiet", no_argument, NULL, 'q'},      {"stack", required_argument, NULL, 's'},
-        {"help", no_argument, NULL, 'h'},       {0},
+    struct net_options net = {.host = "127.0.0.1", .port = 50007, .min_port = 0};
+    long stack_kib = 256;
+    /* Up to 2^40 KiB (1 PiB): more than any machine has, on purpose (see above). */
+    const struct cli_option options[] = {
+        {'s', "stack", CLI_LONG, &stack_kib, "stack size", 64, 1L << 40, "64 to 1099511627776 KiB",
+         NULL},
+        {0},
     };
-    const char *host = "127.0.0.1", *port = "50007";
-    long stack_kib = 256, number;
-    struct server server = {.quiet = false};
-    int opt;
+    int status = parse_net_options(argc, argv, PROGRAM, USAGE, "Hpq", options, false, &net);
+    if (status >= 0)
+        return status;
 
-    while ((opt = getopt_long(argc, argv, "H:p:qs:h", options, NULL)) != -1) {
-        switch (opt) {
-        case 'H':
-            host = optarg;
-            break;
-        case 'p':
-            if (parse_port(optarg, 0, &number) != 0)
-                return usage_error(PROGRAM, USAGE, "bad port '%s': expected 0 to 65535", optarg);
-            port = optarg;
-            break;
-        case 'q':
-            server.quiet = true;
-            break;
-        case 's':
-            /* Up to 2^40 KiB (1 PiB): more than any machine has, on purpose (see above). */
-            if (parse_long(optarg, 64, 1L << 40, &stack_kib) != 0)
-                return usage_error(PROGRAM, USAGE, "bad stack size '%s': expected 64 to %ld KiB",
-                                   optarg, 1L << 40);
-            break;
-        case 'h':
-            puts(USAGE);
-            return 0;
-        default:
-            return usage_error(PROGRAM, USAGE, NULL);
-        }
-    }
-    if (optind < argc)
-        return usage_error(PROGRAM, USAGE, "unexpected argument '%s'", argv[optind]);
-
-    server.listener = server_open(PROGRAM, host, port, true, true);
+    struct server server = {.quiet = net.quiet};
+    net_raise_fd_limit(); /* one descriptor per client: let the hard limit decide */
+    server.listener = net_server_start(PROGRAM, net.host, net.port);
     if (server.listener < 0)
         return 1;
     pthread_mutex_init(&server.lock, NULL);
@@ -255,20 +237,23 @@ int main(int argc, char *argv[])
         fprintf(stderr, "%s: stack size %ld KiB: %s (keeping the default)\n", PROGRAM, stack_kib,
                 strerror(rc));
 
-    char peer[ADDRESS_SIZE];
+    char peer[NET_ADDRESS_SIZE];
     int fd;
-    while ((fd = accept_client(server.listener, peer, sizeof peer, PROGRAM, -1)) >= 0) {
+    while ((fd = net_accept(server.listener, -1, peer, sizeof peer, PROGRAM)) >= 0) {
         if (!server.quiet)
             fprintf(stderr, "connected %s\n", peer);
         start_client(&server, fd, peer);
         join_finished(&server);
     }
 
-    close(server.listener); /* stop accepting: new clients are refused from now on */
+    /* A stop, or an accept that failed for good (net_accept said why: exit 1). From the
+     * close on, a new client's connection attempt is refused. */
+    status = errno == ECANCELED ? 0 : 1;
+    close(server.listener);
     stop_clients(&server);
     pthread_attr_destroy(&server.thread_attr);
     pthread_cond_destroy(&server.client_left);
     pthread_mutex_destroy(&server.lock);
-    stop_signals_uninstall();
-    return 0;
+    net_stop_remove();
+    return status;
 }

@@ -1,4 +1,5 @@
 #!/bin/bash
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@" # make demo runs it with sh
 # demo.sh -- a guided tour of 05-select-server: select_server stopped by a line on its
 # standard input, and select_echo serving several clients in one thread, refusing those
 # beyond its descriptor limit. Run it with `make demo`. Needs only bash; ends in seconds.

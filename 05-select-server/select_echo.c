@@ -16,13 +16,23 @@
  * kernel's buffers then fill up and the client's own send blocks: back-pressure, and our
  * memory stays bounded.
  *
- * (The code calls pselect(), select with a signal mask for the time of the wait: net.h.)
+ * (The code calls pselect(), select with a signal mask for the time of the wait:
+ * pselect_setup.h.)
  *
  * select() has a hard limit: an fd_set holds descriptors 0 .. FD_SETSIZE-1 (1024 on
  * Linux), and FD_SET of a larger one writes out of bounds. A client whose descriptor is
  * beyond that is refused: closed at once, with a line on stderr; everyone else is served
  * on. (poll and epoll have no such limit: see 06-poll-async.) `-m N` lowers the limit to N,
- * so you can see the refusal without opening a thousand connections.
+ * so you can see the refusal without opening a thousand connections. And so that it is
+ * FD_SETSIZE that limits the server, not a shell's low default limit on open files
+ * (macOS: 256), the server raises its soft limit to the hard one at start, as Redis does
+ * to fit its maxclients: beyond FD_SETSIZE a client is then refused at once, rather than
+ * left waiting in the listen queue by an accept that fails with EMFILE.
+ *
+ * The socket calls are in net.c: net_server_start() (getaddrinfo, socket, SO_REUSEADDR,
+ * bind, listen, the stop pipe, the listening line) called by pselect_server_start() in
+ * pselect_setup.c (the signal mask, the FD_SETSIZE check), net_accept_one() (accept
+ * without waiting). pselect(), and the non-blocking recv and send, are here.
  *
  * Usage: select_echo [-H HOST] [-p PORT] [-q] [-m MAX_FD]
  *        (defaults 127.0.0.1, 5000 as lecture 000, MAX_FD = FD_SETSIZE)
@@ -34,9 +44,9 @@
 #include "byte_queue.h"
 #include "cli.h"
 #include "net.h"
+#include "pselect_setup.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,10 +54,6 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-
-#ifndef MSG_NOSIGNAL
-#define MSG_NOSIGNAL 0 /* SIGPIPE is ignored anyway */
-#endif
 
 #define PROGRAM "select_echo"
 #define USAGE   "Usage: select_echo [-H HOST] [-p PORT] [-q] [-m MAX_FD]   (default port 5000)"
@@ -62,7 +68,7 @@
 
 struct client {
     int fd;
-    char address[ADDRESS_SIZE];
+    char address[NET_ADDRESS_SIZE];
     struct byte_queue output; /* echo not yet sent */
     bool input_closed;        /* the client sent EOF: finish sending, then close */
 };
@@ -75,14 +81,6 @@ struct server {
     int highest;                        /* the highest descriptor in clients[], or -1 */
     unsigned long closed;               /* clients closed so far */
 };
-
-/* Milliseconds on CLOCK_MONOTONIC (never jumps with the wall clock). */
-static long long now_ms(void)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}
 
 static void close_client(struct server *server, struct client *client, const char *why)
 {
@@ -97,13 +95,14 @@ static void close_client(struct server *server, struct client *client, const cha
     free(client);
 }
 
-/* Send what the kernel will take of CLIENT's output, without blocking. Returns false when
- * the client is gone (closed here). */
+/* Send what the kernel will take of CLIENT's output, without blocking (the socket is
+ * non-blocking). A client that has gone costs an EPIPE, not the process: SIGPIPE is
+ * ignored (net_server_start). Returns false when the client is gone (closed here). */
 static bool flush_output(struct server *server, struct client *client)
 {
     while (byte_queue_length(&client->output) > 0) {
         ssize_t sent = send(client->fd, byte_queue_data(&client->output),
-                            byte_queue_length(&client->output), MSG_NOSIGNAL);
+                            byte_queue_length(&client->output), 0);
         if (sent > 0) {
             byte_queue_consume(&client->output, (size_t)sent);
             continue;
@@ -139,7 +138,7 @@ static void read_input(struct server *server, struct client *client)
         client->input_closed = true; /* half-close: the echo still goes out, then EOF */
     size_t sent = 0;
     if (byte_queue_length(&client->output) == 0 && n > 0) {
-        ssize_t put = send(client->fd, buffer, (size_t)n, MSG_NOSIGNAL);
+        ssize_t put = send(client->fd, buffer, (size_t)n, 0);
         if (put < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
             close_client(server, client, strerror(errno));
             return;
@@ -163,8 +162,8 @@ static void read_input(struct server *server, struct client *client)
 static bool accept_clients(struct server *server)
 {
     for (int i = 0; i < ACCEPT_BURST; i++) {
-        char address[ADDRESS_SIZE];
-        int fd = accept_one(server->listener, false, address, sizeof address);
+        char address[NET_ADDRESS_SIZE];
+        int fd = net_accept_one(server->listener, false, address, sizeof address);
         if (fd < 0)
             return errno == EAGAIN;
         if (fd >= server->max_fd) {
@@ -194,7 +193,8 @@ static bool accept_clients(struct server *server)
 
 /* The loop: one select, then serve whatever is ready. Returns on SIGINT/SIGTERM (0), or on
  * an error of select itself (1: a bug, not a client's doing). SIGINT and SIGTERM are
- * blocked except inside pselect (WAIT_MASK), so their handler runs only there (net.h). */
+ * blocked except inside pselect (WAIT_MASK), so their handler runs only there
+ * (pselect_setup.h). */
 static int serve(struct server *server, const sigset_t *wait_mask)
 {
     /* Out of descriptors, the listener stays readable (its client is still queued), so
@@ -205,8 +205,8 @@ static int serve(struct server *server, const sigset_t *wait_mask)
         fd_set readable, writable;
         FD_ZERO(&readable);
         FD_ZERO(&writable);
-        FD_SET(stop_fd(), &readable);
-        int nfds = stop_fd() + 1;
+        FD_SET(net_stop_fd(), &readable);
+        int nfds = net_stop_fd() + 1;
         if (retry_accept_at < 0) {
             FD_SET(server->listener, &readable);
             nfds = server->listener >= nfds ? server->listener + 1 : nfds;
@@ -225,13 +225,13 @@ static int serve(struct server *server, const sigset_t *wait_mask)
 
         struct timespec timeout = {0, 0};
         if (retry_accept_at >= 0) {
-            long long wait = retry_accept_at - now_ms();
+            long long wait = retry_accept_at - net_monotonic_ms();
             timeout.tv_nsec = wait > 0 ? (long)(wait * 1000 * 1000) : 0;
         }
         int ready = pselect(nfds, &readable, &writable, NULL,
                             retry_accept_at >= 0 ? &timeout : NULL, wait_mask);
         if (ready < 0 && errno == EINTR) {
-            if (stop_requested()) /* a signal interrupted the wait: SIGINT or SIGTERM? */
+            if (net_stop_requested()) /* a signal interrupted the wait: SIGINT or SIGTERM? */
                 return 0;
             continue;
         }
@@ -239,7 +239,7 @@ static int serve(struct server *server, const sigset_t *wait_mask)
             fprintf(stderr, "%s: select: %s\n", PROGRAM, strerror(errno));
             return 1;
         }
-        if (FD_ISSET(stop_fd(), &readable))
+        if (FD_ISSET(net_stop_fd(), &readable))
             return 0;
 
         unsigned long closed_before = server->closed;
@@ -251,9 +251,9 @@ static int serve(struct server *server, const sigset_t *wait_mask)
                 flush_output(server, server->clients[fd]);
         }
 
-        bool try_accept = retry_accept_at < 0
-                              ? FD_ISSET(server->listener, &readable)
-                              : now_ms() >= retry_accept_at || server->closed != closed_before;
+        bool try_accept = retry_accept_at < 0 ? FD_ISSET(server->listener, &readable)
+                                              : net_monotonic_ms() >= retry_accept_at ||
+                                                    server->closed != closed_before;
         if (try_accept) {
             if (accept_clients(server)) {
                 retry_accept_at = -1;
@@ -261,7 +261,7 @@ static int serve(struct server *server, const sigset_t *wait_mask)
                 if (retry_accept_at < 0) /* say it once per episode, not ten times a second */
                     fprintf(stderr, "%s: accept: %s (retrying every 100 ms)\n", PROGRAM,
                             strerror(errno));
-                retry_accept_at = now_ms() + 100;
+                retry_accept_at = net_monotonic_ms() + 100;
             }
         }
     }
@@ -269,60 +269,31 @@ static int serve(struct server *server, const sigset_t *wait_mask)
 
 int main(int argc, char *argv[])
 {
-    static const struct option options[] = {
-        {"host", required_argument, NULL, 'H'}, {"port", required_argument, NULL, 'p'},
-        {"quiet", no_argument, NULL, 'q'},      {"max-fd", required_argument, NULL, 'm'},
-        {"help", no_argument, NULL, 'h'},       {0},
-    };
-    const char *host = "127.0.0.1", *port = "5000";
     static struct server server; /* static: clients[] is 8 KiB of pointers */
-    long number;
-    int opt;
-
+    struct net_options net = {.host = "127.0.0.1", .port = 5000, .min_port = 0};
     server.max_fd = FD_SETSIZE;
     server.highest = -1;
-    while ((opt = getopt_long(argc, argv, "H:p:qm:h", options, NULL)) != -1) {
-        switch (opt) {
-        case 'H':
-            host = optarg;
-            break;
-        case 'p':
-            if (parse_port(optarg, 0, &number) != 0)
-                return usage_error(PROGRAM, USAGE, "bad port '%s': expected 0 to 65535", optarg);
-            port = optarg;
-            break;
-        case 'q':
-            server.quiet = true;
-            break;
-        case 'm':
-            if (parse_long(optarg, 1, FD_SETSIZE, &number) != 0)
-                return usage_error(PROGRAM, USAGE, "bad descriptor limit '%s': expected 1 to %d",
-                                   optarg, FD_SETSIZE);
-            server.max_fd = (int)number;
-            break;
-        case 'h':
-            puts(USAGE);
-            return 0;
-        default:
-            return usage_error(PROGRAM, USAGE, NULL);
-        }
-    }
-    if (optind < argc)
-        return usage_error(PROGRAM, USAGE, "unexpected argument '%s'", argv[optind]);
+    const struct cli_option options[] = {
+        {'m', "max-fd", CLI_INT, &server.max_fd, "descriptor limit", 1, FD_SETSIZE, NULL, NULL},
+        {0},
+    };
+    int status = parse_net_options(argc, argv, PROGRAM, USAGE, "Hpq", options, false, &net);
+    if (status >= 0)
+        return status;
+    server.quiet = net.quiet;
 
     sigset_t wait_mask;
-    server.listener = server_open(PROGRAM, host, port, &wait_mask);
+    server.listener = pselect_server_start(PROGRAM, net.host, net.port, &wait_mask);
     if (server.listener < 0)
         return 1;
 
-    int status = serve(&server, &wait_mask);
+    status = serve(&server, &wait_mask);
 
     /* Stop: close every client (what was not sent is lost, as with any server killed
      * while busy), then the listener. */
     for (int fd = server.highest; fd >= 0; fd--)
         if (server.clients[fd] != NULL)
             close_client(&server, server.clients[fd], NULL);
-    close(server.listener);
-    stop_signals_uninstall();
+    net_server_end(server.listener);
     return status;
 }

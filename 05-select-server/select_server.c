@@ -34,7 +34,7 @@
  * and accepts) and many client threads (each echoes one client and prints what it got).
  * select() is what lets the main thread wait for two things at once: a new connection on
  * the listener, and the operator pressing Enter on standard input. (The code calls
- * pselect(), select with a signal mask for the time of the wait: see net.h.)
+ * pselect(), select with a signal mask for the time of the wait: see pselect_setup.h.)
  *
  * Pressing Enter stops the server: it closes the listener, then, unlike the lecture (whose
  * join would wait forever for a client that stays connected), shuts every client socket
@@ -48,6 +48,15 @@
  * end of file: the server would stop before serving anyone. So then it is not watched (a
  * note on stderr says so) and only a signal stops the server.
  *
+ * Each client holds a descriptor (and a thread): the server raises its soft limit on open
+ * files to the hard one at start (as Redis does to fit its maxclients), so that a shell's
+ * low default (macOS: 256) is not what limits it.
+ *
+ * The socket calls are in net.c: net_server_start() (getaddrinfo, socket, SO_REUSEADDR,
+ * bind, listen, the stop pipe, the listening line) called by pselect_server_start() in
+ * pselect_setup.c (the signal mask, the FD_SETSIZE check), net_accept_one() (accept
+ * without waiting: select did the waiting) and net_send_all(). pselect() is here.
+ *
  * Usage: select_server [-H HOST] [-p PORT] [-q]   (defaults 127.0.0.1 and 5000, the lecture's)
  *
  * Try:   terminal 1: ./select_server          then press Enter to stop it
@@ -59,9 +68,9 @@
 #include "bytes_repr.h"
 #include "cli.h"
 #include "net.h"
+#include "pselect_setup.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,8 +92,8 @@ struct server;
 /* class Client(threading.Thread) */
 struct client {
     pthread_t thread;
-    int fd;                     /* self.client */
-    char address[ADDRESS_SIZE]; /* self.address */
+    int fd;                         /* self.client */
+    char address[NET_ADDRESS_SIZE]; /* self.address */
     struct server *server;
     struct client *prev, *next; /* in server->connected, then in server->finished */
 };
@@ -133,7 +142,7 @@ static void *client_run(void *arg)
         }
         if (n == 0)
             break; /* b'': the client closed */
-        if (send_all(fd, data, (size_t)n) < 0) {
+        if (net_send_all(fd, data, (size_t)n) < 0) {
             if (!server->quiet)
                 fprintf(stderr, "closed %s: %s\n", self->address, strerror(errno));
             break;
@@ -217,15 +226,16 @@ static bool stdin_says_stop(void)
 }
 
 /* Server.run(): the select loop. Returns when it is time to stop. SIGINT and SIGTERM are
- * blocked except inside pselect (WAIT_MASK), so their handler runs only there (net.h). */
+ * blocked except inside pselect (WAIT_MASK), so their handler runs only there
+ * (pselect_setup.h). */
 static void run(struct server *server, bool watch_stdin, const sigset_t *wait_mask)
 {
     bool waiting_for_resources = false;
     for (;;) {
         fd_set input_list;
         FD_ZERO(&input_list);
-        FD_SET(stop_fd(), &input_list);
-        int max_fd = stop_fd();
+        FD_SET(net_stop_fd(), &input_list);
+        int max_fd = net_stop_fd();
         if (!waiting_for_resources) {
             FD_SET(server->listener, &input_list);
             max_fd = server->listener > max_fd ? server->listener : max_fd;
@@ -237,7 +247,7 @@ static void run(struct server *server, bool watch_stdin, const sigset_t *wait_ma
         int ready = pselect(max_fd + 1, &input_list, NULL, NULL,
                             waiting_for_resources ? &retry : NULL, wait_mask);
         if (ready < 0 && errno == EINTR) {
-            if (stop_requested()) /* a signal interrupted the wait: SIGINT or SIGTERM? */
+            if (net_stop_requested()) /* a signal interrupted the wait: SIGINT or SIGTERM? */
                 return;
             continue;
         }
@@ -245,13 +255,13 @@ static void run(struct server *server, bool watch_stdin, const sigset_t *wait_ma
             fprintf(stderr, "%s: select: %s\n", PROGRAM, strerror(errno));
             return;
         }
-        if (FD_ISSET(stop_fd(), &input_list))
+        if (FD_ISSET(net_stop_fd(), &input_list))
             return; /* SIGINT or SIGTERM */
         if (watch_stdin && FD_ISSET(STDIN_FILENO, &input_list) && stdin_says_stop())
             return; /* running = 0 */
         if (waiting_for_resources || FD_ISSET(server->listener, &input_list)) {
-            char address[ADDRESS_SIZE];
-            int fd = accept_one(server->listener, true, address, sizeof address);
+            char address[NET_ADDRESS_SIZE];
+            int fd = net_accept_one(server->listener, true, address, sizeof address);
             if (fd >= 0 || errno == EAGAIN) /* a client, or none waiting: watch again */
                 waiting_for_resources = false;
             if (fd >= 0) {
@@ -271,43 +281,15 @@ static void run(struct server *server, bool watch_stdin, const sigset_t *wait_ma
 
 int main(int argc, char *argv[])
 {
-    static const struct option options[] = {
-        {"host", required_argument, NULL, 'H'},
-        {"port", required_argument, NULL, 'p'},
-        {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},
-        {0},
-    };
-    const char *host = "127.0.0.1", *port = "5000";
-    struct server server = {.quiet = false};
-    long number;
-    int opt;
+    struct net_options net = {.host = "127.0.0.1", .port = 5000, .min_port = 0};
+    int status = parse_net_options(argc, argv, PROGRAM, USAGE, "Hpq", NULL, false, &net);
+    if (status >= 0)
+        return status;
 
-    while ((opt = getopt_long(argc, argv, "H:p:qh", options, NULL)) != -1) {
-        switch (opt) {
-        case 'H':
-            host = optarg;
-            break;
-        case 'p':
-            if (parse_port(optarg, 0, &number) != 0)
-                return usage_error(PROGRAM, USAGE, "bad port '%s': expected 0 to 65535", optarg);
-            port = optarg;
-            break;
-        case 'q':
-            server.quiet = true;
-            break;
-        case 'h':
-            puts(USAGE);
-            return 0;
-        default:
-            return usage_error(PROGRAM, USAGE, NULL);
-        }
-    }
-    if (optind < argc)
-        return usage_error(PROGRAM, USAGE, "unexpected argument '%s'", argv[optind]);
-
+    struct server server = {.quiet = net.quiet};
     sigset_t wait_mask;
-    server.listener = server_open(PROGRAM, host, port, &wait_mask); /* open_socket() */
+    server.listener =
+        pselect_server_start(PROGRAM, net.host, net.port, &wait_mask); /* open_socket() */
     if (server.listener < 0)
         return 1;
     bool watch_stdin = stdin_is_interactive();
@@ -322,7 +304,7 @@ int main(int argc, char *argv[])
     run(&server, watch_stdin, &wait_mask);
 
     /* self.server.close(); for c in self.threads: c.join() -- after waking each thread. */
-    close(server.listener);
+    close(server.listener); /* from here on, a client's connection attempt is refused */
     pthread_mutex_lock(&server.lock);
     for (struct client *c = server.connected; c != NULL; c = c->next)
         shutdown(c->fd, SHUT_RDWR);
@@ -332,6 +314,6 @@ int main(int argc, char *argv[])
     join_finished(&server);
     pthread_cond_destroy(&server.client_left);
     pthread_mutex_destroy(&server.lock);
-    stop_signals_uninstall();
+    net_stop_remove();
     return 0;
 }

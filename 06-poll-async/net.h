@@ -80,6 +80,14 @@ int net_server_start(const char *program, const char *host, int port);
 /* The end of a server: close the listener, then net_stop_remove(). */
 void net_server_end(int listener);
 
+/* For a server meant to hold many connections (each costs a descriptor): raise this
+ * process's soft limit on open files (RLIMIT_NOFILE) toward its hard limit, as Redis does
+ * at start to fit maxclients. Shells often start programs with a low soft limit (macOS:
+ * 256, Linux: 1024) under a much higher hard one, which any process may raise itself to.
+ * Call it before opening anything. Returns the soft limit now in force (never lower than
+ * before; "unlimited" counts as 2^20), or -1 with errno set when it cannot be read. */
+long net_raise_fd_limit(void);
+
 /* --- Connecting ----------------------------------------------------------------------- */
 
 /* Connect to HOST:PORT over TCP within TIMEOUT seconds (0: as long as it takes), trying
@@ -172,8 +180,9 @@ int net_accept(int listener, int timeout_ms, char *peer, size_t peer_size, const
 /* For an event loop: accept one pending client on the non-blocking LISTENER without
  * waiting. Returns its socket, blocking or not as asked (Linux does not pass the
  * listener's O_NONBLOCK on, BSD does: we say what we want), with its address in PEER. Or
- * -1 with errno: EAGAIN when there is no client after all (ECONNABORTED, EPROTO and EINTR
- * are reported as EAGAIN: they concern one client, or nothing); anything else (EMFILE,
+ * -1 with errno: EAGAIN when there is no client after all (ECONNABORTED, EPROTO, EINTR and
+ * the network errors Linux passes on from a new connection are reported as EAGAIN: they
+ * concern one client, or nothing); anything else (EMFILE,
  * ENFILE, ENOBUFS, ENOMEM) when the process is out of resources: the client stays queued
  * and the listener readable, so the caller must wait a while before it tries again, or it
  * would spin. */

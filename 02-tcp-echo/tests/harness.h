@@ -201,6 +201,11 @@ struct server {
 int server_start(struct server *s, const char *const argv[]);
 /* The same with child_start FLAGS (CHILD_STDIN_PIPE: s->child.in is its stdin). */
 int server_start_flags(struct server *s, const char *const argv[], int flags);
+/* server_start() with a soft limit on open files of SOFT for the server (the test's own
+ * limit is lowered for the fork, then put back): a server started as a shell with a low
+ * default (macOS: 256) would start it. Returns 0, or -1 (the limit could not be set, or
+ * the server did not start). */
+int server_start_with_fd_limit(struct server *s, const char *const argv[], long soft);
 /* SIGTERM, wait up to 2 s (scaled), close. Returns its exit code; prints its stderr
  * when that is not 0 (a valgrind report, a crash message). */
 int server_stop(struct server *s);
@@ -325,6 +330,14 @@ long set_fd_limit(pid_t pid, long soft);
 /* Raise this process's soft RLIMIT_NOFILE as far as the hard limit allows (at most
  * 2^20). Returns the new soft limit, or -1. */
 long raise_fd_limit(void);
+/* For an EMFILE test of server S, whose soft limit on open files was lowered to LIMIT
+ * (set_fd_limit): connect clients that each send one byte and get it back, and keep them
+ * (at most MAX, their sockets in FDS), until the server has no descriptor left below
+ * LIMIT (lowest_free_fd; the server holds one per client). Each client has 5 s (scaled)
+ * for its echo: what says "full" is the server's descriptor table, not a client that
+ * took long on a busy machine. Returns how many were served; or -1, all closed, when one
+ * was not echoed in time, MAX were not enough, or /proc is missing. */
+int fill_descriptors(const struct server *s, int limit, int *fds, int max);
 /* Call COUNT(PID) until it returns EXPECTED or TIMEOUT_MS passes; returns its last value.
  * (A thread leaves, a descriptor is closed, a child is reaped, a moment after its
  * client: there is no event to wait on, so it looks every 5 ms.) */

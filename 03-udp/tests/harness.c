@@ -615,6 +615,16 @@ int server_start(struct server *s, const char *const argv[])
     return server_start_flags(s, argv, 0);
 }
 
+int server_start_with_fd_limit(struct server *s, const char *const argv[], long soft)
+{
+    long own = set_fd_limit(getpid(), soft); /* what the server inherits */
+    if (own < 0)
+        return -1;
+    int started = server_start(s, argv);
+    set_fd_limit(getpid(), own);
+    return started;
+}
+
 int server_stop(struct server *s)
 {
     char *err;
@@ -1279,6 +1289,29 @@ long raise_fd_limit(void)
     if (getrlimit(RLIMIT_NOFILE, &limit) < 0)
         return -1;
     return (long)limit.rlim_cur;
+}
+
+int fill_descriptors(const struct server *s, int limit, int *fds, int max)
+{
+    int served = 0, free_fd;
+    while ((free_fd = lowest_free_fd(s->child.pid)) >= 0 && free_fd < limit) {
+        char got = 0;
+        int fd = served < max ? server_connect(s) : -1;
+        if (fd >= 0 && send_all(fd, "i", 1) == 0 && recv_exact(fd, &got, 1, 5000) == 1 &&
+            got == 'i') {
+            fds[served++] = fd;
+            continue;
+        }
+        if (fd >= 0)
+            close(fd);
+        free_fd = -1;
+        break;
+    }
+    if (free_fd >= limit)
+        return served;
+    for (int i = 0; i < served; i++)
+        close(fds[i]);
+    return -1;
 }
 
 int wait_for_count(int (*count)(pid_t), pid_t pid, int expected, int timeout_ms)

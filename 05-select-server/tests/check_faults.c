@@ -16,8 +16,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-/* Short reads and writes everywhere, and every third call (accept too) interrupted. */
-#define SHORT_AND_EINTR "io:short;io+accept:eintr@every=3"
 /* accept interrupted, aborted (a client that reset while queued), or with nothing there. */
 #define ACCEPT_FAULTS "accept:eintr@every=2;accept:econnreset@every=3;accept:eagain@every=5"
 
@@ -99,7 +97,7 @@ static void two_clients_get_every_byte(const struct server *s)
  * back (a line in pieces, all byte values, 1 MiB), and SIGTERM still gives exit 0. */
 START_TEST(echo_servers_deliver_every_byte_under_short_io_and_eintr)
 {
-    fault_injection(SHORT_AND_EINTR);
+    SKIP_UNLESS(fault_injection(SHORT_AND_EINTR), "needs Linux (LD_PRELOAD)");
     struct server s;
     start(&s, _i);
     two_clients_get_every_byte(&s);
@@ -115,7 +113,8 @@ END_TEST
  * non-blocking self-pipe rightly takes EAGAIN as "the pipe is full, a byte is there".) */
 START_TEST(echo_servers_deliver_every_byte_under_eagain)
 {
-    fault_injection("send+recv+accept:eagain@every=2;io:short;io:eintr@every=5");
+    SKIP_UNLESS(fault_injection("send+recv+accept:eagain@every=2;io:short;io:eintr@every=5"),
+                "needs Linux (LD_PRELOAD)");
     struct server s;
     start(&s, _i);
     two_clients_get_every_byte(&s);
@@ -129,7 +128,7 @@ END_TEST
  * server's first write() call): the handler tries again, and the stop is not lost. */
 START_TEST(stop_is_not_lost_when_the_self_pipe_write_is_interrupted)
 {
-    fault_injection("write:eintr@nth=1");
+    SKIP_UNLESS(fault_injection("write:eintr@nth=1"), "needs Linux (LD_PRELOAD)");
     struct server s;
     start(&s, _i);
     ck_assert_int_eq(echo_once(&s, "x", 3000), 0);
@@ -141,7 +140,7 @@ END_TEST
  * retried without a word, and each of twenty clients in a row is served. */
 START_TEST(accept_faults_are_retried)
 {
-    fault_injection(ACCEPT_FAULTS);
+    SKIP_UNLESS(fault_injection(ACCEPT_FAULTS), "needs Linux (LD_PRELOAD)");
     struct server s;
     start(&s, _i);
     for (int i = 0; i < 20; i++)
@@ -155,7 +154,7 @@ END_TEST
  * echoed once, then dropped; a client connected all along and a new one are served. */
 START_TEST(econnreset_costs_only_that_client)
 {
-    fault_injection("recv:econnreset@nth=2");
+    SKIP_UNLESS(fault_injection("recv:econnreset@nth=2"), "needs Linux (LD_PRELOAD)");
     struct server s;
     start(&s, _i);
     int victim = connect_or_fail(&s);
@@ -177,7 +176,7 @@ END_TEST
  * served, and so does a new one. */
 START_TEST(epipe_costs_only_that_client)
 {
-    fault_injection("send:epipe@nth=2");
+    SKIP_UNLESS(fault_injection("send:epipe@nth=2"), "needs Linux (LD_PRELOAD)");
     struct server s;
     start(&s, _i);
     int other = connect_or_fail(&s), victim;
@@ -199,7 +198,7 @@ END_TEST
 START_TEST(select_server_reads_its_stdin_line_under_faults)
 {
     ck_assert_str_eq(kinds[_i].name, "select_server");
-    fault_injection("read:short;io:eintr@every=2");
+    SKIP_UNLESS(fault_injection("read:short;io:eintr@every=2"), "needs Linux (LD_PRELOAD)");
     struct server s;
     const char *argv[] = {"./select_server", "-p", "0", "-q", NULL};
     ck_assert_int_eq(server_start_flags(&s, argv, CHILD_STDIN_PIPE), 0);

@@ -47,8 +47,9 @@ START_TEST(a_line_on_stdin_stops_it_with_clients_connected)
     ck_assert_int_eq(echo_round_trip(idle, "i", 1, 2000), 0);
     ck_assert_int_eq(echo_round_trip(partial, "half a li", 9, 2000), 0);
     ck_assert_uint_gt(send_until_stalled(hog, (size_t)64 << 20, 300, 10000), 0);
-    ck_assert_int_eq(wait_for_count(count_threads, s.child.pid, 4 + SANITIZER_THREADS, 2000),
-                     4 + SANITIZER_THREADS);
+    if (have_proc()) /* the three client threads are there (and the hog's is stuck) */
+        ck_assert_int_eq(wait_for_count(count_threads, s.child.pid, 4 + SANITIZER_THREADS, 2000),
+                         4 + SANITIZER_THREADS);
 
     long long t0 = monotonic_ms();
     ck_assert_int_eq(write(s.child.in, "\n", 1), 1);
