@@ -7,12 +7,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -106,6 +108,30 @@ static int set_flag(int fd, int get, int set, int flag, bool on)
 int net_set_blocking(int fd, bool blocking)
 {
     return set_flag(fd, F_GETFL, F_SETFL, O_NONBLOCK, !blocking);
+}
+
+long net_raise_fd_limit(void)
+{
+    struct rlimit limit;
+
+    if (getrlimit(RLIMIT_NOFILE, &limit) < 0)
+        return -1;
+    rlim_t want = limit.rlim_max == RLIM_INFINITY || limit.rlim_max > (rlim_t)1 << 20
+                      ? (rlim_t)1 << 20
+                      : limit.rlim_max;
+    if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < want) {
+        limit.rlim_cur = want;
+        if (setrlimit(RLIMIT_NOFILE, &limit) < 0) {
+#ifdef OPEN_MAX
+            /* macOS refuses more than OPEN_MAX (10240) whatever the hard limit says. */
+            limit.rlim_cur = want < OPEN_MAX ? want : OPEN_MAX;
+            setrlimit(RLIMIT_NOFILE, &limit);
+#endif
+        }
+        if (getrlimit(RLIMIT_NOFILE, &limit) < 0)
+            return -1;
+    }
+    return limit.rlim_cur == RLIM_INFINITY ? 1L << 20 : (long)limit.rlim_cur;
 }
 
 /* On a system without MSG_NOSIGNAL but with SO_NOSIGPIPE (macOS), ask for it on each new

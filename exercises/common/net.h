@@ -97,6 +97,13 @@ int net_udp_client(const char *host, int port, struct sockaddr_storage *address,
 /* Turn O_NONBLOCK off (BLOCKING true) or on. Returns 0, or -1 with errno set. */
 int net_set_blocking(int fd, bool blocking);
 
+/* Raise this process's soft limit on open descriptors (RLIMIT_NOFILE) as far as its hard
+ * limit allows (at most 2^20). A server meant to hold many connections calls it at start,
+ * as Redis does to fit maxclients: shells start with a soft limit of 256 (macOS) or 1024
+ * (Linux) under a hard limit far higher, and every client costs a descriptor. Returns the
+ * soft limit now in force, or -1 with errno set. */
+long net_raise_fd_limit(void);
+
 /* --- Stopping on SIGINT and SIGTERM: the self-pipe -------------------------------------- */
 
 /* Create the pipe (both ends non-blocking and closed on exec), ignore SIGPIPE (a send to a
