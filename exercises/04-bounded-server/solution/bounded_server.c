@@ -250,10 +250,9 @@ int main(int argc, char *argv[])
     if (listener >= 0)
         run(&server, listener);
 
-    /* Stop: no new clients; wake every worker (shutdown makes its recv return, and the stop
-     * ends its net_send_all), then join them all. */
-    if (listener >= 0)
-        net_server_end(listener);
+    /* Stop: wake every worker (shutdown makes its recv return, and the stop ends its
+     * net_send_all), join them all, and only then close the listener and the stop pipe,
+     * which the workers' net_send_all may still be watching. */
     pthread_mutex_lock(&server.lock);
     for (int i = 0; i < server.max_clients; i++)
         if (server.slots[i].state == SLOT_RUNNING)
@@ -266,6 +265,8 @@ int main(int argc, char *argv[])
         if (started)
             pthread_join(server.slots[i].thread, NULL);
     }
+    if (listener >= 0)
+        net_server_end(listener);
     pthread_mutex_destroy(&server.lock);
     free(server.slots);
     close(server.finished[0]);
