@@ -353,6 +353,17 @@ int wait_for_count(int (*count)(pid_t), pid_t pid, int expected, int timeout_ms)
         ck_assert_int_eq(wait_for_count(count_children, (pid), 0, (timeout_ms)), 0);               \
     } while (0)
 
+/* Wait up to TIMEOUT_MS (scaled) until every thread of this test process but the calling
+ * one is asleep in the kernel: blocked in a wait (a condition variable, a lock, a read),
+ * neither running nor about to (state S in /proc/self/task/TID/stat, on two looks in a row
+ * 1 ms apart). For a test that must act while its other threads wait, such as setting an
+ * event only once its waiters sleep in event_wait: a fixed sleep only guesses, and guesses
+ * wrong on a busy machine. Returns true when they all slept. Where there is no /proc
+ * (have_proc), and under valgrind (which runs one thread at a time, the others asleep
+ * waiting for their turn, so that the states say nothing), it lets 100 ms (scaled) pass
+ * instead and returns false. */
+bool wait_until_others_asleep(int timeout_ms);
+
 /* The number of threads of the test process, to prove that every thread a module
  * started has been joined. thread_baseline() counts from inside a thread it starts
  * and joins, so that threads a runtime starts lazily with the first pthread_create

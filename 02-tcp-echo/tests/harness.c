@@ -25,6 +25,9 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#ifdef __linux__
+#include <sys/syscall.h> /* SYS_gettid */
+#endif
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -1321,6 +1324,53 @@ int wait_for_count(int (*count)(pid_t), pid_t pid, int expected, int timeout_ms)
     while ((value = count(pid)) != expected && monotonic_ms() < deadline)
         sleep_ms(5);
     return value;
+}
+
+/* Is every thread of this process but the caller in state S (asleep)? */
+static bool others_asleep(void)
+{
+#ifdef __linux__
+    char self[32], path[300], stat[512];
+    snprintf(self, sizeof self, "%ld", (long)syscall(SYS_gettid));
+    DIR *tasks = opendir("/proc/self/task");
+    if (tasks == NULL)
+        return false;
+    bool asleep = true;
+    for (struct dirent *e; asleep && (e = readdir(tasks)) != NULL;) {
+        if (!isdigit((unsigned char)e->d_name[0]) || strcmp(e->d_name, self) == 0)
+            continue;
+        snprintf(path, sizeof path, "/proc/self/task/%s/stat", e->d_name);
+        FILE *f = fopen(path, "r");
+        if (f == NULL)
+            continue; /* the thread has just ended */
+        size_t n = fread(stat, 1, sizeof stat - 1, f);
+        fclose(f);
+        stat[n] = '\0';
+        /* "TID (COMM) STATE ...": COMM may hold spaces and ')', so look after the last. */
+        const char *paren = strrchr(stat, ')');
+        asleep = paren != NULL && paren[1] == ' ' && paren[2] == 'S';
+    }
+    closedir(tasks);
+    return asleep;
+#else
+    return false;
+#endif
+}
+
+bool wait_until_others_asleep(int timeout_ms)
+{
+    if (!have_proc() || under_valgrind()) {
+        sleep_ms(scaled_ms(100));
+        return false;
+    }
+    long long deadline = monotonic_ms() + scaled_ms(timeout_ms);
+    for (int looks = 0; monotonic_ms() < deadline;) {
+        looks = others_asleep() ? looks + 1 : 0;
+        if (looks == 2)
+            return true;
+        sleep_ms(1);
+    }
+    return false;
 }
 
 /* Runs in a thread of its own: the count it sees is everything else, plus itself. */

@@ -21,10 +21,11 @@
 #include <sys/types.h>
 
 /* Send all LEN bytes of BUF on the connected socket FD: call send() again after a short
- * write and after EINTR, with MSG_NOSIGNAL so that a peer that has gone away gives EPIPE
- * instead of killing the process with SIGPIPE. Returns 0 when every byte was sent (LEN 0:
- * at once), or -1 with errno set by the send() that failed (EPIPE, ECONNRESET, EAGAIN after
- * a send timeout, EBADF, ...). */
+ * write and after EINTR. A peer that has gone away gives EPIPE instead of killing the
+ * process with SIGPIPE: send() with MSG_NOSIGNAL where the system has it (Linux, the
+ * BSDs); where it has not (macOS), ignore SIGPIPE (sigaction with SIG_IGN) before sending.
+ * Returns 0 when every byte was sent (LEN 0: at once), or -1 with errno set by the send()
+ * that failed (EPIPE, ECONNRESET, EAGAIN after a send timeout, EBADF, ...). */
 int send_all(int fd, const void *buf, size_t len);
 
 /* How many bytes a line_reader receives ahead at most. Lines may be longer than this. */

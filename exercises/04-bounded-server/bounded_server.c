@@ -16,8 +16,6 @@
 #include "cli.h"
 #include "net.h"
 
-#include <getopt.h>
-#include <stdbool.h>
 #include <stdio.h>
 
 #define PROGRAM "bounded_server"
@@ -27,57 +25,29 @@
 
 int main(int argc, char *argv[])
 {
-    static const struct option options[] = {
-        {"host", required_argument, NULL, 'H'},
-        {"port", required_argument, NULL, 'p'},
-        {"max-clients", required_argument, NULL, 'k'},
-        {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},
+    struct net_options net = {.host = "127.0.0.1", .port = 50007, .min_port = 0};
+    int max_clients = 4;
+    const struct cli_option options[] = {
+        {'k', "max-clients", CLI_INT, &max_clients, "client count", 1, 10000, NULL, NULL},
         {0},
     };
-    const char *host = "127.0.0.1";
-    int port = 50007, opt;
-    long max_clients = 4;
-    bool quiet = false;
-
-    while ((opt = getopt_long(argc, argv, "H:p:k:qh", options, NULL)) != -1) {
-        switch (opt) {
-        case 'H':
-            host = optarg;
-            break;
-        case 'p':
-            if (parse_port(optarg, 0, &port) != 0)
-                return usage_error(PROGRAM, USAGE, "bad port '%s': expected 0..65535", optarg);
-            break;
-        case 'k':
-            if (parse_long(optarg, 1, 10000, &max_clients) != 0)
-                return usage_error(PROGRAM, USAGE, "bad client count '%s': expected 1..10000",
-                                   optarg);
-            break;
-        case 'q':
-            quiet = true;
-            break;
-        case 'h':
-            puts(USAGE);
-            return 0;
-        default:
-            return usage_error(PROGRAM, USAGE, NULL);
-        }
-    }
-    if (optind < argc)
-        return usage_error(PROGRAM, USAGE, "unexpected argument '%s'", argv[optind]);
+    int status = parse_net_options(argc, argv, PROGRAM, USAGE, "Hpq", options, false, &net);
+    if (status >= 0)
+        return status; /* -h (0), or bad usage (2): cli.c has said what was wrong */
 
     /* TODO: your server. The steps (README.md, "Hints", says more about each):
-     *  1. ignore SIGPIPE; make SIGINT and SIGTERM write a byte to a self-pipe;
-     *  2. tcp_listen(host, port, ...) and print_listening(...) (net.h);
-     *  3. loop: poll() the self-pipe and the listener; accept; if fewer than max_clients
-     *     are being served, start a thread that echoes until its client closes (with
-     *     SIGINT and SIGTERM blocked in it), else send "busy\n" and close;
-     *  4. join every thread whose client has gone (no thread may be left behind);
-     *  5. at the signal: shutdown() every client's socket, join every thread, free
-     *     everything, exit 0. */
+     *  1. listener = net_server_start(PROGRAM, net.host, net.port) (net.h): it makes SIGINT
+     *     and SIGTERM write a byte to the stop pipe (net_stop_fd()), ignores SIGPIPE, opens
+     *     the non-blocking listener and prints "listening on ..." (or says why it could not:
+     *     then exit 1);
+     *  2. loop: poll() the stop pipe and the listener; net_accept_one(); if fewer than
+     *     max_clients are being served, start a thread that echoes until its client closes
+     *     (with net_block_signals() around pthread_create), else send "busy\n" and close;
+     *  3. join every thread whose client has gone (no thread may be left behind);
+     *  4. at the stop: shutdown() every client's socket, join every thread, free everything,
+     *     net_server_end(listener), exit 0. */
     fprintf(stderr,
-            "%s: not implemented yet (it would listen on %s:%d for %ld clients%s): see README.md\n",
-            PROGRAM, host, port, max_clients, quiet ? ", quietly" : "");
+            "%s: not implemented yet (it would listen on %s:%d for %d clients%s): see README.md\n",
+            PROGRAM, net.host, net.port, max_clients, net.quiet ? ", quietly" : "");
     return 1;
 }

@@ -16,8 +16,6 @@
 #include "cli.h"
 #include "net.h"
 
-#include <getopt.h>
-#include <stdbool.h>
 #include <stdio.h>
 
 #define PROGRAM "chat_server"
@@ -25,50 +23,25 @@
 
 int main(int argc, char *argv[])
 {
-    static const struct option options[] = {
-        {"host", required_argument, NULL, 'H'},
-        {"port", required_argument, NULL, 'p'},
-        {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},
-        {0},
-    };
-    const char *host = "127.0.0.1";
-    int port = 65432, opt;
-    bool quiet = false;
-
-    while ((opt = getopt_long(argc, argv, "H:p:qh", options, NULL)) != -1) {
-        switch (opt) {
-        case 'H':
-            host = optarg;
-            break;
-        case 'p':
-            if (parse_port(optarg, 0, &port) != 0)
-                return usage_error(PROGRAM, USAGE, "bad port '%s': expected 0..65535", optarg);
-            break;
-        case 'q':
-            quiet = true;
-            break;
-        case 'h':
-            puts(USAGE);
-            return 0;
-        default:
-            return usage_error(PROGRAM, USAGE, NULL);
-        }
-    }
-    if (optind < argc)
-        return usage_error(PROGRAM, USAGE, "unexpected argument '%s'", argv[optind]);
+    struct net_options net = {.host = "127.0.0.1", .port = 65432, .min_port = 0};
+    int status = parse_net_options(argc, argv, PROGRAM, USAGE, "Hpq", NULL, false, &net);
+    if (status >= 0)
+        return status; /* -h (0), or bad usage (2): cli.c has said what was wrong */
 
     /* TODO: your server. The steps (README.md, "Hints", says more about each):
-     *  1. ignore SIGPIPE; make SIGINT and SIGTERM write a byte to a self-pipe;
-     *  2. tcp_listen(host, port, ...) and print_listening(...) (net.h);
-     *  3. loop: poll() the self-pipe, the listener and every client; accept newcomers
-     *     (announce "* HOST:PORT joined"); read what clients send into their own buffers and
-     *     relay each complete line (frame_line in chat_frame.c says where it ends); queue
-     *     what must go to each client and send it when poll() says POLLOUT; drop a client
-     *     at its end of stream, at a line over CHAT_MAX_LINE bytes, or when more than 1 MiB
-     *     waits for it (announce "* HOST:PORT left");
-     *  4. at the signal: close every client, free everything, exit 0. */
+     *  1. listener = net_server_start(PROGRAM, net.host, net.port) (net.h): it makes SIGINT
+     *     and SIGTERM write a byte to the stop pipe (net_stop_fd()), ignores SIGPIPE, opens
+     *     the non-blocking listener and prints "listening on ..." (or says why it could not:
+     *     then exit 1);
+     *  2. loop: poll() the stop pipe, the listener and every client; accept newcomers with
+     *     net_accept_one() (announce "* HOST:PORT joined"); read what clients send into
+     *     their own buffers and relay each complete line (frame_line in chat_frame.c says
+     *     where it ends); queue what must go to each client and send it when poll() says
+     *     POLLOUT; drop a client at its end of stream, at a line over CHAT_MAX_LINE bytes,
+     *     or when more than 1 MiB waits for it (announce "* HOST:PORT left");
+     *  3. at the stop: close every client, free everything, net_server_end(listener),
+     *     exit 0. */
     fprintf(stderr, "%s: not implemented yet (it would listen on %s:%d%s): see README.md\n",
-            PROGRAM, host, port, quiet ? ", quietly" : "");
+            PROGRAM, net.host, net.port, net.quiet ? ", quietly" : "");
     return 1;
 }

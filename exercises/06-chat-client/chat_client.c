@@ -16,7 +16,6 @@
 #include "cli.h"
 #include "net.h"
 
-#include <getopt.h>
 #include <stdio.h>
 
 #define PROGRAM "chat_client"
@@ -24,42 +23,20 @@
 
 int main(int argc, char *argv[])
 {
-    static const struct option options[] = {
-        {"host", required_argument, NULL, 'H'},
-        {"port", required_argument, NULL, 'p'},
-        {"help", no_argument, NULL, 'h'},
-        {0},
-    };
-    const char *host = "127.0.0.1";
-    int port = 65432, opt;
-
-    while ((opt = getopt_long(argc, argv, "H:p:h", options, NULL)) != -1) {
-        switch (opt) {
-        case 'H':
-            host = optarg;
-            break;
-        case 'p':
-            if (parse_port(optarg, 1, &port) != 0)
-                return usage_error(PROGRAM, USAGE, "bad port '%s': expected 1..65535", optarg);
-            break;
-        case 'h':
-            puts(USAGE);
-            return 0;
-        default:
-            return usage_error(PROGRAM, USAGE, NULL);
-        }
-    }
-    if (optind < argc)
-        return usage_error(PROGRAM, USAGE, "unexpected argument '%s'", argv[optind]);
+    struct net_options net = {.host = "127.0.0.1", .port = 65432, .min_port = 1};
+    int status = parse_net_options(argc, argv, PROGRAM, USAGE, "Hp", NULL, false, &net);
+    if (status >= 0)
+        return status; /* -h (0), or bad usage (2): cli.c has said what was wrong */
 
     /* TODO: your client. The steps (README.md, "Hints", says more about each):
-     *  1. ignore SIGPIPE; tcp_connect_to(host, port, ...) (net.h);
+     *  1. net_ignore_sigpipe(); sock = net_connect(net.host, net.port, 0, NULL, 0, error,
+     *     sizeof error) (net.h);
      *  2. loop: wait for the socket and standard input at once (poll, or two threads);
      *     write what the server sends to stdout at once; send what the user types;
      *  3. at the end of standard input: shutdown(sock, SHUT_WR), and go on printing;
      *  4. when the server closes: "chat_client: server closed the connection" on stderr,
      *     exit 0. */
     fprintf(stderr, "%s: not implemented yet (it would connect to %s:%d): see README.md\n", PROGRAM,
-            host, port);
+            net.host, net.port);
     return 1;
 }

@@ -4,7 +4,6 @@
 #include "graded.h"
 
 #include <pthread.h>
-#include <sched.h>
 #include <stdlib.h>
 
 /* A fresh event is not set, set() sets it (twice is harmless), clear() clears it. */
@@ -116,12 +115,15 @@ static void set_wakes_waiters(int n, double timeout)
             (struct waiter){.event = &e, .timeout = timeout, .lock = &lock, .ready = &ready};
         ck_assert_int_eq(pthread_create(&threads[i], NULL, wait_for_event, &waiters[i]), 0);
     }
-    for (int started = 0; started < n; sched_yield()) {
+    for (int started = 0; started < n; sleep_ms(1)) {
         pthread_mutex_lock(&lock);
         started = ready;
         pthread_mutex_unlock(&lock);
     }
-    sleep_ms(100); /* by now they sleep in event_wait; set() must wake every one */
+    /* Set only once they all sleep in event_wait: set() must wake every one. (A set that
+     * came first would find nobody asleep, and let a set() that wakes only one pass.) A
+     * waiter that spins instead of sleeping is not waited for past a second. */
+    wait_until_others_asleep(1000);
     long long set_at = monotonic_ms();
     event_set(&e);
     for (int i = 0; i < n; i++) {

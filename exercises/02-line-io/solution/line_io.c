@@ -10,16 +10,39 @@
 #include "line_io.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
+
+/* A send to a peer that has closed raises SIGPIPE, whose default action ends the process.
+ * MSG_NOSIGNAL (Linux, the BSDs) asks send() for EPIPE instead. Where it is missing
+ * (macOS), and with PORTABLE=1 (KIT_PORTABLE, which builds as a Mac would), send_all
+ * ignores SIGPIPE for the whole process instead: the same EPIPE, everywhere. */
+#if defined(MSG_NOSIGNAL) && !defined(KIT_PORTABLE)
+#define NO_SIGPIPE MSG_NOSIGNAL
+static void ignore_sigpipe(void)
+{
+}
+#else
+#define NO_SIGPIPE 0
+static void ignore_sigpipe(void)
+{
+    struct sigaction ignore;
+    memset(&ignore, 0, sizeof ignore);
+    ignore.sa_handler = SIG_IGN;
+    sigemptyset(&ignore.sa_mask);
+    sigaction(SIGPIPE, &ignore, NULL);
+}
+#endif
 
 int send_all(int fd, const void *buf, size_t len)
 {
     const char *p = buf;
 
+    ignore_sigpipe();
     while (len > 0) {
-        /* MSG_NOSIGNAL: a peer that has closed gives EPIPE, not a fatal SIGPIPE. */
-        ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+        /* A peer that has closed gives EPIPE, not a fatal SIGPIPE (see NO_SIGPIPE). */
+        ssize_t n = send(fd, p, len, NO_SIGPIPE);
         if (n < 0) {
             if (errno == EINTR) /* interrupted before sending anything: again */
                 continue;

@@ -742,12 +742,16 @@ struct faulty {
     int listener, fd;
 };
 
+/* This test program, as main() found it: argv[0] (run from where it was started). */
+static const char *self_path;
+
 static void start_faulty(struct faulty *f, const char *rules, const char *mode, size_t size)
 {
     char self[4096], port_text[16], size_text[32];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    ck_assert_msg(n > 0, "readlink /proc/self/exe: %s", strerror(errno));
-    self[n] = '\0';
+    ssize_t n = have_proc() ? readlink("/proc/self/exe", self, sizeof self - 1) : -1;
+    self[n > 0 ? n : 0] = '\0';
+    if (n <= 0) /* no /proc: the path it was started by */
+        snprintf(self, sizeof self, "%s", self_path);
     int port;
     f->listener = listen_local(&port);
     snprintf(port_text, sizeof port_text, "%d", port);
@@ -793,7 +797,9 @@ static char *receive_all(int fd, size_t *len, int timeout_ms)
 }
 
 /* The child must exit 0 (within 5 s), and the library must have injected short transfers
- * and EINTR (at least MIN_EACH of each): otherwise the test did not test. */
+ * and EINTR (at least MIN_EACH of each): otherwise the test did not test. Where LD_PRELOAD
+ * is missing the child ran without the library: what it did is checked, the faults are
+ * not, and the test says it was skipped. */
 static void finish_faulty(struct faulty *f, int min_each)
 {
     int code = child_wait(&f->c, 5000);
@@ -803,13 +809,14 @@ static void finish_faulty(struct faulty *f, int min_each)
         fail_with_stderr(&f->c, what);
     }
     int shorts = faults_injected(&f->c, "short"), eintrs = faults_injected(&f->c, "EINTR");
+    child_close(&f->c);
+    close(f->fd);
+    close(f->listener);
+    SKIP_UNLESS(have_preload(), "needs Linux (LD_PRELOAD)");
     ck_assert_msg(shorts >= min_each && eintrs >= min_each,
                   "the library injected only %d short transfers and %d EINTR: the test did not "
                   "test",
                   shorts, eintrs);
-    child_close(&f->c);
-    close(f->fd);
-    close(f->listener);
 }
 
 /* send_all under the library: every send() short, every third one failing with EINTR. All
@@ -1014,6 +1021,7 @@ int main(int argc, char *argv[])
 {
     if (argc > 1 && strcmp(argv[1], "--fault-child") == 0)
         return fault_child(argc, argv);
+    self_path = argv[0];
 
     /* The graded items: test, points, timeout in seconds. */
     const struct graded_test tests[] = {

@@ -14,6 +14,11 @@
  * connect() on a UDP socket does the address check: the kernel then delivers only
  * datagrams from that address (and send() needs no address). It sends nothing on the wire.
  *
+ * The socket calls are here (connect, send, poll, recv), but for two given helpers in
+ * ../common/net.c: net_udp_client() (getaddrinfo and socket: a socket of the server's
+ * family, and its address) and net_format_address() (the address as "HOST:PORT"). The
+ * command line is one table read by parse_net_options() (../common/cli.c).
+ *
  * Usage: udp_ping [-H HOST] [-p PORT] [-c COUNT] [-t TIMEOUT]
  *        (default 127.0.0.1:20000, 4 pings, 1 s)
  * Try:   ../../03-udp/udp_server -p 20000                   (terminal 1)
@@ -24,7 +29,6 @@
 #include "net.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <poll.h>
 #include <stdbool.h>
@@ -75,53 +79,27 @@ static bool wait_for_echo(int fd, const char *ping, size_t len, double deadline)
 
 int main(int argc, char *argv[])
 {
-    static const struct option options[] = {
-        {"host", required_argument, NULL, 'H'},  {"port", required_argument, NULL, 'p'},
-        {"count", required_argument, NULL, 'c'}, {"timeout", required_argument, NULL, 't'},
-        {"help", no_argument, NULL, 'h'},        {0},
-    };
-    const char *host = "127.0.0.1";
-    int port = 20000, opt;
+    struct net_options net = {.host = "127.0.0.1", .port = 20000, .min_port = 1};
     long count = 4;
     double timeout = 1.0;
-    char error[256], where[ADDRESS_TEXT_SIZE];
-
-    while ((opt = getopt_long(argc, argv, "H:p:c:t:h", options, NULL)) != -1) {
-        switch (opt) {
-        case 'H':
-            host = optarg;
-            break;
-        case 'p':
-            if (parse_port(optarg, 1, &port) != 0)
-                return usage_error(PROGRAM, USAGE, "bad port '%s': expected 1..65535", optarg);
-            break;
-        case 'c':
-            if (parse_long(optarg, 1, 1000000, &count) != 0)
-                return usage_error(PROGRAM, USAGE, "bad count '%s': expected 1..1000000", optarg);
-            break;
-        case 't':
-            if (parse_seconds(optarg, &timeout) != 0 || timeout <= 0)
-                return usage_error(PROGRAM, USAGE, "bad timeout '%s': expected seconds above 0",
-                                   optarg);
-            break;
-        case 'h':
-            puts(USAGE);
-            return 0;
-        default:
-            return usage_error(PROGRAM, USAGE, NULL);
-        }
-    }
-    if (optind < argc)
-        return usage_error(PROGRAM, USAGE, "unexpected argument '%s'", argv[optind]);
+    const struct cli_option options[] = {
+        {'c', "count", CLI_LONG, &count, "count", 1, 1000000, NULL, NULL},
+        {'t', "timeout", CLI_SECONDS, &timeout, "timeout", 1e-9, 0, "seconds above 0", NULL},
+        {0},
+    };
+    int status = parse_net_options(argc, argv, PROGRAM, USAGE, "Hp", options, false, &net);
+    if (status >= 0)
+        return status; /* -h (0), or bad usage (2): cli.c has said what was wrong */
 
     struct sockaddr_storage server;
     socklen_t length;
-    int fd = udp_socket_to(host, port, &server, &length, error, sizeof error);
+    char error[256], where[NET_ADDRESS_SIZE];
+    int fd = net_udp_client(net.host, net.port, &server, &length, error, sizeof error);
     if (fd < 0) {
         fprintf(stderr, "%s: %s\n", PROGRAM, error);
         return 1;
     }
-    format_address((struct sockaddr *)&server, where, sizeof where);
+    net_format_address((struct sockaddr *)&server, where, sizeof where);
     if (connect(fd, (struct sockaddr *)&server, length) != 0) {
         fprintf(stderr, "%s: connect %s: %s\n", PROGRAM, where, strerror(errno));
         close(fd);

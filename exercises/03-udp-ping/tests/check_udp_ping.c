@@ -250,9 +250,10 @@ START_TEST(pings_and_prints_the_exact_output)
     (void)t;
     ping_free(&r);
 
-    const char *const bad[][2] = {{"-c", "0"}, {"-c", "x"}, {"-t", "abc"},
-                                  {"-t", "0"}, {"-p", "0"}, {"-p", "70000"}};
-    expect_usage_errors("./udp_ping", bad, 6);
+    /* 0050007: five digits at most, the kit's one rule for ports (cli.c). */
+    const char *const bad[][2] = {{"-c", "0"}, {"-c", "x"},     {"-t", "abc"},    {"-t", "0"},
+                                  {"-p", "0"}, {"-p", "70000"}, {"-p", "0050007"}};
+    expect_usage_errors("./udp_ping", bad, 7);
 }
 END_TEST
 
@@ -396,7 +397,8 @@ END_TEST
  * second send() or recv() (sendto() and recvfrom() too) fails with EINTR, as if a signal had
  * come; every third with EAGAIN if the socket is non-blocking; every third poll() or select()
  * is interrupted. Interruptions cost nothing: the pings of the test above still find exactly
- * their own echoes among the wrong ones, and the output is the same. */
+ * their own echoes among the wrong ones, and the output is the same. (Where LD_PRELOAD is
+ * missing, the run is checked without faults, and the test says it was skipped.) */
 START_TEST(survives_eintr_and_eagain)
 {
     struct ping_run r;
@@ -414,6 +416,9 @@ START_TEST(survives_eintr_and_eagain)
     EXPECT_LINE(&r, 4, "--- %s ping statistics ---", r.where);
     EXPECT_LINE(&r, 5, "3 sent, 3 received, 0.0%% loss");
     EXPECT(&r, r.nlines == 7, "7 lines expected");
+    if (!have_preload())
+        ping_free(&r);
+    SKIP_UNLESS(have_preload(), "needs Linux (LD_PRELOAD)");
     int eintrs = fault_notes(r.run.err, "EINTR");
     EXPECT(&r, eintrs >= 5,
            "only %d EINTR were injected: the test did not test (does udp_ping use send() or "

@@ -10,13 +10,24 @@
  * - every thread has a slot; when its client leaves it closes the socket, marks its slot
  *   finished and writes a byte to a pipe. The main thread, which polls that pipe with the
  *   listener, joins finished threads at once: the slot is free again, the stack returned.
- * - SIGINT and SIGTERM write to another pipe (the self-pipe trick); the worker threads have
- *   them blocked (pthread_sigmask before pthread_create), so only the main thread is ever
- *   interrupted. To stop, the main thread shuts down every client socket (shutdown(2) makes a
- *   blocked recv() or send() in the worker return at once), then joins every thread.
+ * - SIGINT and SIGTERM write to another pipe, the kit's stop pipe (the self-pipe trick,
+ *   net_server_start() sets it up); the worker threads have them blocked
+ *   (net_block_signals() around pthread_create), so only the main thread is ever
+ *   interrupted. To stop, the main thread shuts down every client socket (shutdown(2) makes
+ *   a blocked recv() in the worker return at once; net_send_all() returns at the stop by
+ *   itself), then joins every thread.
  * - a slot's socket is closed by its own thread, under the lock, and the main thread only
  *   calls shutdown() on sockets of running slots, under the same lock: it can never shut down
  *   a descriptor number that has been closed and reused meanwhile.
+ * - at start it raises its soft limit on open descriptors to the hard limit
+ *   (net_raise_fd_limit()): every client costs one, and up to 10000 may be served at once,
+ *   while a shell's soft limit is 1024 on Linux and 256 on macOS.
+ *
+ * The socket calls of the set-up are in ../common/net.c: net_server_start() (the stop pipe,
+ * which also ignores SIGPIPE; getaddrinfo, socket, setsockopt SO_REUSEADDR, bind, listen,
+ * made non-blocking; the "listening on" line), net_accept_one() (accept and the client's
+ * address) and net_send_all() (the send loop); recv, poll, shutdown and close are here. The
+ * command line is one table read by parse_net_options() (../common/cli.c).
  *
  * Usage: bounded_server [-H HOST] [-p PORT] [-k MAX_CLIENTS] [-q]
  *        (default 127.0.0.1:50007, 4 clients)
@@ -28,8 +39,6 @@
 #include "net.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <getopt.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -38,7 +47,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #define PROGRAM "bounded_server"
@@ -55,35 +63,16 @@ struct slot {
     pthread_t thread;
     enum slot_state state; /* under server->lock */
     int fd;                /* the client's socket while running, else -1; under the lock */
-    char address[ADDRESS_TEXT_SIZE];
+    char address[NET_ADDRESS_SIZE];
 };
 
 struct server {
     pthread_mutex_t lock;
     struct slot *slots;
     int max_clients;
-    int wake[2];     /* SIGINT/SIGTERM: the handler writes, the main thread polls */
     int finished[2]; /* a worker writes when it is done, so that it is joined at once */
     bool quiet;
 };
-
-static int wake_fd = -1;
-
-static void on_signal(int signal_number)
-{
-    (void)signal_number;
-    int saved = errno;
-    if (write(wake_fd, "!", 1) < 0) {
-        /* The pipe is full: a wake-up is already waiting. */
-    }
-    errno = saved;
-}
-
-static int set_nonblocking(int fd)
-{
-    int flags = fcntl(fd, F_GETFL);
-    return flags < 0 ? -1 : fcntl(fd, F_SETFL, flags | O_NONBLOCK);
-}
 
 static void note(const struct server *server, const char *what, const char *address)
 {
@@ -91,22 +80,8 @@ static void note(const struct server *server, const char *what, const char *addr
         fprintf(stderr, "%s %s\n", what, address); /* one call: lines never mix */
 }
 
-static int send_all(int fd, const char *p, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -1;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
-/* A worker: echo until the client closes (or the server shuts the socket down), then hand
- * the slot back. */
+/* A worker: echo until the client closes (or the server shuts the socket down, or stops:
+ * net_send_all gives up at a stop), then hand the slot back. */
 static void *serve_client(void *arg)
 {
     struct slot *slot = arg;
@@ -117,7 +92,7 @@ static void *serve_client(void *arg)
         ssize_t n = recv(slot->fd, buffer, sizeof buffer, 0);
         if (n < 0 && errno == EINTR)
             continue;
-        if (n <= 0 || send_all(slot->fd, buffer, (size_t)n) != 0)
+        if (n <= 0 || net_send_all(slot->fd, buffer, (size_t)n) != 0)
             break;
     }
     note(server, "closed", slot->address);
@@ -153,13 +128,11 @@ static void reap(struct server *server)
     }
 }
 
-/* Serve FD in a free slot, or tell it "busy" and close it. */
-static void admit(struct server *server, int fd)
+/* Serve FD (from ADDRESS) in a free slot, or tell it "busy" and close it. */
+static void admit(struct server *server, int fd, const char *address)
 {
-    char address[ADDRESS_TEXT_SIZE];
     struct slot *slot = NULL;
 
-    peer_address(fd, address, sizeof address);
     pthread_mutex_lock(&server->lock); /* the workers write their slot's state */
     for (int i = 0; i < server->max_clients && slot == NULL; i++)
         if (server->slots[i].state == SLOT_FREE)
@@ -167,18 +140,15 @@ static void admit(struct server *server, int fd)
     pthread_mutex_unlock(&server->lock);
     if (slot != NULL) {
         /* The worker starts with SIGINT and SIGTERM blocked (it inherits our mask). */
-        sigset_t block, old;
-        sigemptyset(&block);
-        sigaddset(&block, SIGINT);
-        sigaddset(&block, SIGTERM);
-        pthread_sigmask(SIG_BLOCK, &block, &old);
+        sigset_t old;
+        net_block_signals(&old);
         pthread_mutex_lock(&server->lock);
         slot->fd = fd;
         slot->state = SLOT_RUNNING;
         pthread_mutex_unlock(&server->lock);
         snprintf(slot->address, sizeof slot->address, "%s", address);
         int rc = pthread_create(&slot->thread, NULL, serve_client, slot);
-        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        net_restore_signals(&old);
         if (rc == 0) {
             note(server, "connected", address);
             return;
@@ -190,20 +160,14 @@ static void admit(struct server *server, int fd)
         pthread_mutex_unlock(&server->lock);
     }
     /* No slot (or no thread): say so, and close. The send cannot block: 5 bytes always fit
-     * in a new socket's buffer (and MSG_DONTWAIT makes sure). */
+     * in a new socket's buffer (and MSG_DONTWAIT makes sure). SIGPIPE is ignored (the stop
+     * pipe's set-up did it), so a client already gone costs only EPIPE. */
     note(server, "busy", address);
-    if (send(fd, "busy\n", 5, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+    if (send(fd, "busy\n", 5, MSG_DONTWAIT) < 0) {
         /* The client is already gone: nothing to tell it. */
     }
     shutdown(fd, SHUT_WR);
     close(fd);
-}
-
-static long long now_ms(void)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
 }
 
 /* The main thread: accept, admit or refuse, reap, until a signal. Returns at the signal. */
@@ -212,11 +176,11 @@ static void run(struct server *server, int listener)
     long long rest_until = 0; /* after EMFILE: leave the listener alone until then */
 
     for (;;) {
-        long long left = rest_until - now_ms();
+        long long left = rest_until - net_monotonic_ms();
         if (left <= 0)
             rest_until = 0;
         struct pollfd p[3] = {
-            {.fd = server->wake[0], .events = POLLIN},
+            {.fd = net_stop_fd(), .events = POLLIN},
             {.fd = server->finished[0], .events = POLLIN},
             {.fd = rest_until != 0 ? -1 : listener, .events = POLLIN}, /* -1: not watched */
         };
@@ -234,73 +198,43 @@ static void run(struct server *server, int listener)
         if (!(p[2].revents & POLLIN))
             continue;
         for (;;) {
-            int fd = accept(listener, NULL, NULL);
+            char address[NET_ADDRESS_SIZE];
+            int fd = net_accept_one(listener, true, address, sizeof address);
             if (fd >= 0) {
-                admit(server, fd);
+                admit(server, fd, address);
                 continue;
             }
-            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+            if (errno != EAGAIN) { /* EMFILE, ENFILE, ENOBUFS, ENOMEM */
                 /* Out of descriptors: the waiting connection stays in the queue, so poll()
                  * would report the listener at once, forever. Rest 100 ms instead of
                  * spinning (or less, if a client leaves and frees a descriptor). */
                 if (!server->quiet)
                     fprintf(stderr, "%s: accept: %s (resting 100 ms)\n", PROGRAM, strerror(errno));
-                rest_until = now_ms() + 100;
+                rest_until = net_monotonic_ms() + 100;
             }
-            break; /* EAGAIN: nobody else is waiting (ECONNABORTED, EINTR: next round) */
+            break; /* EAGAIN: nobody else is waiting (or a client that left: next round) */
         }
     }
 }
 
 int main(int argc, char *argv[])
 {
-    static const struct option options[] = {
-        {"host", required_argument, NULL, 'H'},
-        {"port", required_argument, NULL, 'p'},
-        {"max-clients", required_argument, NULL, 'k'},
-        {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},
+    struct net_options net = {.host = "127.0.0.1", .port = 50007, .min_port = 0};
+    int max_clients = 4;
+    const struct cli_option options[] = {
+        {'k', "max-clients", CLI_INT, &max_clients, "client count", 1, 10000, NULL, NULL},
         {0},
     };
-    const char *host = "127.0.0.1";
-    int port = 50007, opt;
-    long max_clients = 4;
-    struct server server = {.wake = {-1, -1}, .finished = {-1, -1}};
-    char error[256];
+    int status = parse_net_options(argc, argv, PROGRAM, USAGE, "Hpq", options, false, &net);
+    if (status >= 0)
+        return status; /* -h (0), or bad usage (2): cli.c has said what was wrong */
 
-    while ((opt = getopt_long(argc, argv, "H:p:k:qh", options, NULL)) != -1) {
-        switch (opt) {
-        case 'H':
-            host = optarg;
-            break;
-        case 'p':
-            if (parse_port(optarg, 0, &port) != 0)
-                return usage_error(PROGRAM, USAGE, "bad port '%s': expected 0..65535", optarg);
-            break;
-        case 'k':
-            if (parse_long(optarg, 1, 10000, &max_clients) != 0)
-                return usage_error(PROGRAM, USAGE, "bad client count '%s': expected 1..10000",
-                                   optarg);
-            break;
-        case 'q':
-            server.quiet = true;
-            break;
-        case 'h':
-            puts(USAGE);
-            return 0;
-        default:
-            return usage_error(PROGRAM, USAGE, NULL);
-        }
-    }
-    if (optind < argc)
-        return usage_error(PROGRAM, USAGE, "unexpected argument '%s'", argv[optind]);
-
-    signal(SIGPIPE, SIG_IGN); /* a client gone while we send costs only that client */
-    server.max_clients = (int)max_clients;
+    struct server server = {.max_clients = max_clients, .finished = {-1, -1}, .quiet = net.quiet};
+    net_raise_fd_limit(); /* a descriptor per client: see the header */
     server.slots = calloc((size_t)max_clients, sizeof *server.slots);
-    if (server.slots == NULL || pipe(server.wake) < 0 || pipe(server.finished) < 0 ||
-        set_nonblocking(server.wake[1]) < 0 || set_nonblocking(server.finished[0]) < 0 ||
-        set_nonblocking(server.finished[1]) < 0) {
+    if (server.slots == NULL || pipe(server.finished) < 0 ||
+        net_set_blocking(server.finished[0], false) < 0 ||
+        net_set_blocking(server.finished[1], false) < 0) {
         fprintf(stderr, "%s: setting up: %s\n", PROGRAM, strerror(errno));
         return 1;
     }
@@ -309,31 +243,16 @@ int main(int argc, char *argv[])
         server.slots[i].server = &server;
         server.slots[i].fd = -1;
     }
-    wake_fd = server.wake[1];
-    struct sigaction action;
-    memset(&action, 0, sizeof action);
-    action.sa_handler = on_signal;
-    sigemptyset(&action.sa_mask);
-    sigaction(SIGINT, &action, NULL);
-    sigaction(SIGTERM, &action, NULL);
 
-    int status = 1;
-    int listener = tcp_listen(host, port, error, sizeof error);
-    if (listener < 0) {
-        fprintf(stderr, "%s: %s\n", PROGRAM, error);
-    } else if (set_nonblocking(listener) < 0) {
-        fprintf(stderr, "%s: fcntl: %s\n", PROGRAM, strerror(errno));
-    } else if (print_listening(listener, error, sizeof error) < 0) {
-        fprintf(stderr, "%s: %s\n", PROGRAM, error);
-    } else {
-        run(&server, listener);
-        status = 0;
-    }
-
-    /* Stop: no new clients; wake every worker (shutdown makes its recv or send return),
-     * then join them all. */
+    /* The stop pipe (SIGINT, SIGTERM; SIGPIPE ignored), the non-blocking listener and the
+     * "listening on" line; on failure it has said why ("bind ...: Address already in use"). */
+    int listener = net_server_start(PROGRAM, net.host, net.port);
     if (listener >= 0)
-        close(listener);
+        run(&server, listener);
+
+    /* Stop: wake every worker (shutdown makes its recv return, and the stop ends its
+     * net_send_all), join them all, and only then close the listener and the stop pipe,
+     * which the workers' net_send_all may still be watching. */
     pthread_mutex_lock(&server.lock);
     for (int i = 0; i < server.max_clients; i++)
         if (server.slots[i].state == SLOT_RUNNING)
@@ -346,11 +265,11 @@ int main(int argc, char *argv[])
         if (started)
             pthread_join(server.slots[i].thread, NULL);
     }
+    if (listener >= 0)
+        net_server_end(listener);
     pthread_mutex_destroy(&server.lock);
     free(server.slots);
-    for (int i = 0; i < 2; i++) {
-        close(server.wake[i]);
-        close(server.finished[i]);
-    }
-    return status;
+    close(server.finished[0]);
+    close(server.finished[1]);
+    return listener >= 0 ? 0 : 1;
 }

@@ -19,10 +19,20 @@
  * - clients are never freed in the middle of a round of poll events: a client that must go
  *   is marked, and the round ends with a sweep that closes the marked ones and announces
  *   their departure (which may mark others, whose queues overflow: the sweep repeats).
- * - SIGINT and SIGTERM write a byte to a pipe that poll() watches (the self-pipe trick), so
- *   a signal can never slip in between a check of a flag and the wait.
+ * - SIGINT and SIGTERM write a byte to a pipe that poll() watches (the self-pipe trick: the
+ *   kit's stop pipe, net_stop_fd()), so a signal can never slip in between a check of a
+ *   flag and the wait.
  * - at EMFILE (no descriptor left for accept) the listener is left out of poll() for 100 ms:
  *   without that, poll() would report it readable at once, forever, and burn a CPU.
+ * - at start it raises its soft limit on open descriptors to the hard limit
+ *   (net_raise_fd_limit()): every client costs one, and a shell's soft limit is 1024 on
+ *   Linux and 256 on macOS.
+ *
+ * The socket calls of the set-up are in ../common/net.c: net_server_start() (the stop pipe,
+ * which also ignores SIGPIPE; getaddrinfo, socket, setsockopt SO_REUSEADDR, bind, listen,
+ * made non-blocking; the "listening on" line) and net_accept_one() (accept, the client's
+ * address, its socket made non-blocking); poll, recv, send and close are here. The command
+ * line is one table read by parse_net_options() (../common/cli.c).
  *
  * Usage: chat_server [-H HOST] [-p PORT] [-q]      (default 127.0.0.1:65432)
  * Try:   ./chat_server                                      (terminal 1)
@@ -35,16 +45,12 @@
 #include "net.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <getopt.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #define PROGRAM "chat_server"
@@ -55,8 +61,8 @@
 
 struct client {
     int fd;
-    char address[ADDRESS_TEXT_SIZE]; /* as the server sees it: "127.0.0.1:53122" */
-    char in[CHAT_MAX_LINE + 1];      /* received, not yet relayed: at most one unfinished line */
+    char address[NET_ADDRESS_SIZE]; /* as the server sees it: "127.0.0.1:53122" */
+    char in[CHAT_MAX_LINE + 1];     /* received, not yet relayed: at most one unfinished line */
     size_t in_len;
     char *out; /* queued for this client: out[sent..len) still to send */
     size_t out_sent, out_len, out_cap;
@@ -65,38 +71,12 @@ struct client {
 
 struct chat {
     int listener;
-    int wake[2]; /* the self-pipe: the signal handler writes, poll() reads */
     struct client **clients;
     size_t count, cap;
     struct pollfd *polled;  /* one per client plus two, rebuilt each round */
     long long paused_until; /* monotonic ms until which accept() rests (EMFILE), or 0 */
     bool quiet;
 };
-
-static int wake_fd = -1; /* the self-pipe's write end, for the handler */
-
-static void on_signal(int signal_number)
-{
-    (void)signal_number;
-    int saved = errno; /* a handler must leave errno as it found it */
-    if (write(wake_fd, "!", 1) < 0) {
-        /* The pipe is full: a wake-up is already waiting, nothing is lost. */
-    }
-    errno = saved;
-}
-
-static long long now_ms(void)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}
-
-static int set_nonblocking(int fd)
-{
-    int flags = fcntl(fd, F_GETFL);
-    return flags < 0 ? -1 : fcntl(fd, F_SETFL, flags | O_NONBLOCK);
-}
 
 static void note(const struct chat *chat, const char *format, const char *address)
 {
@@ -107,11 +87,11 @@ static void note(const struct chat *chat, const char *format, const char *addres
 }
 
 /* Send as much of C's queue as the socket takes now. A failure (the peer reset, or went
- * away) marks C gone. */
+ * away: EPIPE, as SIGPIPE is ignored) marks C gone. */
 static void flush(struct client *c)
 {
     while (!c->gone && c->out_sent < c->out_len) {
-        ssize_t n = send(c->fd, c->out + c->out_sent, c->out_len - c->out_sent, MSG_NOSIGNAL);
+        ssize_t n = send(c->fd, c->out + c->out_sent, c->out_len - c->out_sent, 0);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -174,7 +154,7 @@ static void broadcast(struct chat *chat, const struct client *except, const char
 /* "* HOST:PORT joined\n" or "left" to every client but C. */
 static void announce(struct chat *chat, const struct client *c, const char *what)
 {
-    char text[ADDRESS_TEXT_SIZE + 16];
+    char text[NET_ADDRESS_SIZE + 16];
     int n = snprintf(text, sizeof text, "* %s %s\n", c->address, what);
     broadcast(chat, c, text, (size_t)n, "", 0);
 }
@@ -183,16 +163,14 @@ static void announce(struct chat *chat, const struct client *c, const char *what
 static void accept_clients(struct chat *chat)
 {
     for (;;) {
-        int fd = accept(chat->listener, NULL, NULL);
+        char address[NET_ADDRESS_SIZE];
+        int fd = net_accept_one(chat->listener, false, address, sizeof address);
         if (fd < 0) {
-            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+            if (errno != EAGAIN) { /* EMFILE, ENFILE, ENOBUFS, ENOMEM */
                 note(chat, "accept: %s (resting 100 ms)", strerror(errno));
-                chat->paused_until = now_ms() + 100;
-                return;
+                chat->paused_until = net_monotonic_ms() + 100;
             }
-            if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO)
-                continue; /* that connection is gone or we were interrupted: try the next */
-            return;       /* EAGAIN: no one else is waiting */
+            return; /* EAGAIN: no one else is waiting (or one left: poll says next round) */
         }
         if (chat->count == chat->cap) {
             size_t cap = chat->cap * 2 + 8;
@@ -205,13 +183,12 @@ static void accept_clients(struct chat *chat)
             chat->cap = cap;
         }
         struct client *c = calloc(1, sizeof *c);
-        if (c == NULL || set_nonblocking(fd) < 0) {
-            free(c);
+        if (c == NULL) {
             close(fd);
             continue;
         }
-        c->fd = fd;
-        peer_address(fd, c->address, sizeof c->address);
+        c->fd = fd; /* non-blocking: a send or recv that would wait returns EAGAIN */
+        snprintf(c->address, sizeof c->address, "%s", address);
         chat->clients[chat->count++] = c;
         note(chat, "connected %s", c->address);
         announce(chat, c, "joined");
@@ -233,7 +210,7 @@ static void receive(struct chat *chat, struct client *c)
 
     size_t done = 0, line_len;
     enum frame_result result;
-    char head[ADDRESS_TEXT_SIZE + 4];
+    char head[NET_ADDRESS_SIZE + 4];
     int head_len = snprintf(head, sizeof head, "%s: ", c->address);
     while ((result = frame_line(c->in + done, c->in_len - done, CHAT_MAX_LINE, &line_len)) ==
            FRAME_LINE) {
@@ -290,13 +267,13 @@ static bool serve_round(struct chat *chat)
 
     int timeout = -1;
     if (chat->paused_until != 0) {
-        long long left = chat->paused_until - now_ms();
+        long long left = chat->paused_until - net_monotonic_ms();
         if (left <= 0)
             chat->paused_until = 0;
         else
             timeout = (int)left;
     }
-    p[0] = (struct pollfd){.fd = chat->wake[0], .events = POLLIN};
+    p[0] = (struct pollfd){.fd = net_stop_fd(), .events = POLLIN};
     /* A negative fd is ignored by poll(): that is how the listener rests. */
     p[1] = (struct pollfd){.fd = chat->paused_until ? -1 : chat->listener, .events = POLLIN};
     for (size_t i = 0; i < n; i++) {
@@ -328,78 +305,27 @@ static bool serve_round(struct chat *chat)
 
 int main(int argc, char *argv[])
 {
-    static const struct option options[] = {
-        {"host", required_argument, NULL, 'H'},
-        {"port", required_argument, NULL, 'p'},
-        {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},
-        {0},
-    };
-    const char *host = "127.0.0.1";
-    int port = 65432, opt;
-    struct chat chat = {.listener = -1, .wake = {-1, -1}};
-    char error[256];
+    struct net_options net = {.host = "127.0.0.1", .port = 65432, .min_port = 0};
+    int status = parse_net_options(argc, argv, PROGRAM, USAGE, "Hpq", NULL, false, &net);
+    if (status >= 0)
+        return status; /* -h (0), or bad usage (2): cli.c has said what was wrong */
 
-    while ((opt = getopt_long(argc, argv, "H:p:qh", options, NULL)) != -1) {
-        switch (opt) {
-        case 'H':
-            host = optarg;
-            break;
-        case 'p':
-            if (parse_port(optarg, 0, &port) != 0)
-                return usage_error(PROGRAM, USAGE, "bad port '%s': expected 0..65535", optarg);
-            break;
-        case 'q':
-            chat.quiet = true;
-            break;
-        case 'h':
-            puts(USAGE);
-            return 0;
-        default:
-            return usage_error(PROGRAM, USAGE, NULL);
-        }
-    }
-    if (optind < argc)
-        return usage_error(PROGRAM, USAGE, "unexpected argument '%s'", argv[optind]);
-
-    /* A client that goes away while we send must cost only that client (EPIPE), not the
-     * server (SIGPIPE's default action ends the process). MSG_NOSIGNAL does it too. */
-    signal(SIGPIPE, SIG_IGN);
-    if (pipe(chat.wake) < 0 || set_nonblocking(chat.wake[0]) < 0 ||
-        set_nonblocking(chat.wake[1]) < 0) {
-        fprintf(stderr, "%s: pipe: %s\n", PROGRAM, strerror(errno));
+    struct chat chat = {.quiet = net.quiet};
+    net_raise_fd_limit(); /* a descriptor per client: see the header */
+    /* The stop pipe (SIGINT, SIGTERM; SIGPIPE ignored: a client that goes away while we
+     * send costs only that client), the non-blocking listener and the "listening on" line;
+     * on failure it has said why ("bind ...: Address already in use"). */
+    chat.listener = net_server_start(PROGRAM, net.host, net.port);
+    if (chat.listener < 0)
         return 1;
-    }
-    wake_fd = chat.wake[1];
-    struct sigaction action;
-    memset(&action, 0, sizeof action);
-    action.sa_handler = on_signal;
-    sigemptyset(&action.sa_mask);
-    sigaction(SIGINT, &action, NULL);
-    sigaction(SIGTERM, &action, NULL);
-
-    int status = 1;
-    chat.listener = tcp_listen(host, port, error, sizeof error);
-    if (chat.listener < 0) {
-        fprintf(stderr, "%s: %s\n", PROGRAM, error);
-    } else if (set_nonblocking(chat.listener) < 0) {
-        fprintf(stderr, "%s: fcntl: %s\n", PROGRAM, strerror(errno));
-    } else if (print_listening(chat.listener, error, sizeof error) < 0) {
-        fprintf(stderr, "%s: %s\n", PROGRAM, error);
-    } else {
-        while (serve_round(&chat))
-            ;
-        status = 0;
-    }
+    while (serve_round(&chat))
+        ;
 
     /* Stop: close every client (each sees the end of the stream), free everything. */
     for (size_t i = 0; i < chat.count; i++)
         free_client(chat.clients[i]);
     free(chat.clients);
     free(chat.polled);
-    if (chat.listener >= 0)
-        close(chat.listener);
-    close(chat.wake[0]);
-    close(chat.wake[1]);
-    return status;
+    net_server_end(chat.listener);
+    return 0;
 }

@@ -21,6 +21,12 @@
  * - When the server closes, it says "chat_client: server closed the connection" on stderr
  *   and exits 0.
  *
+ * The connect is in ../common/net.c: net_connect() (getaddrinfo, socket, connect to each
+ * address of HOST in turn), with net_send_all() (the send loop) and net_write_all() (the
+ * write loop for stdout); poll, recv, read and shutdown are here. SIGPIPE is ignored
+ * (net_ignore_sigpipe), which works everywhere (MSG_NOSIGNAL is Linux and the BSDs only).
+ * The command line is one table read by parse_net_options() (../common/cli.c).
+ *
  * Usage: chat_client [-H HOST] [-p PORT]      (default 127.0.0.1:65432)
  * Try:   ../05-chat-server/chat_server          (terminal 1)
  *        ./chat_client                          (terminals 2 and 3: type in one, read in both)
@@ -30,9 +36,7 @@
 #include "net.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -40,35 +44,6 @@
 
 #define PROGRAM "chat_client"
 #define USAGE   "Usage: chat_client [-H HOST] [-p PORT]   (default 127.0.0.1:65432)"
-
-/* Write all LEN bytes to FD (stdout), over short writes and EINTR. Returns 0 or -1. */
-static int write_all(int fd, const char *p, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -1;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
-static int send_all(int fd, const char *p, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -1;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
 
 /* Relay between the user and the server until the server closes. Returns the exit status. */
 static int chat(int sock)
@@ -101,7 +76,7 @@ static int chat(int sock)
                 fprintf(stderr, "%s: server closed the connection\n", PROGRAM);
                 return 0;
             }
-            if (write_all(STDOUT_FILENO, buffer, (size_t)n) != 0) {
+            if (net_write_all(STDOUT_FILENO, buffer, (size_t)n) != 0) {
                 fprintf(stderr, "%s: stdout: %s\n", PROGRAM, strerror(errno));
                 return 1;
             }
@@ -118,7 +93,7 @@ static int chat(int sock)
                 /* The user is done: say so to the server, but keep listening to it. */
                 shutdown(sock, SHUT_WR);
                 input = -1;
-            } else if (send_all(sock, buffer, (size_t)n) != 0) {
+            } else if (net_send_all(sock, buffer, (size_t)n) != 0) {
                 fprintf(stderr, "%s: send: %s\n", PROGRAM, strerror(errno));
                 return 1;
             }
@@ -128,43 +103,20 @@ static int chat(int sock)
 
 int main(int argc, char *argv[])
 {
-    static const struct option options[] = {
-        {"host", required_argument, NULL, 'H'},
-        {"port", required_argument, NULL, 'p'},
-        {"help", no_argument, NULL, 'h'},
-        {0},
-    };
-    const char *host = "127.0.0.1";
-    int port = 65432, opt;
+    struct net_options net = {.host = "127.0.0.1", .port = 65432, .min_port = 1};
+    int status = parse_net_options(argc, argv, PROGRAM, USAGE, "Hp", NULL, false, &net);
+    if (status >= 0)
+        return status; /* -h (0), or bad usage (2): cli.c has said what was wrong */
+
+    /* A server gone while we send costs an error message (EPIPE), not a silent death. */
+    net_ignore_sigpipe();
     char error[256];
-
-    while ((opt = getopt_long(argc, argv, "H:p:h", options, NULL)) != -1) {
-        switch (opt) {
-        case 'H':
-            host = optarg;
-            break;
-        case 'p':
-            if (parse_port(optarg, 1, &port) != 0)
-                return usage_error(PROGRAM, USAGE, "bad port '%s': expected 1..65535", optarg);
-            break;
-        case 'h':
-            puts(USAGE);
-            return 0;
-        default:
-            return usage_error(PROGRAM, USAGE, NULL);
-        }
-    }
-    if (optind < argc)
-        return usage_error(PROGRAM, USAGE, "unexpected argument '%s'", argv[optind]);
-
-    /* A server gone while we send costs an error message, not a silent death. */
-    signal(SIGPIPE, SIG_IGN);
-    int sock = tcp_connect_to(host, port, error, sizeof error);
+    int sock = net_connect(net.host, net.port, 0, NULL, 0, error, sizeof error);
     if (sock < 0) {
         fprintf(stderr, "%s: %s\n", PROGRAM, error);
         return 1;
     }
-    int status = chat(sock);
+    status = chat(sock);
     close(sock);
     return status;
 }

@@ -7,8 +7,9 @@
  *   each wake-up is for exactly one item or one slot, and every waiter waits for the same
  *   thing. join waits on a third (all_done), broadcast: every joiner must wake.
  * - Every wait is in a loop that re-checks its condition (spurious wake-ups, and another
- *   thread may take the item first), against one absolute deadline on CLOCK_MONOTONIC, so
- *   that re-waiting never restarts the timeout.
+ *   thread may take the item first), against one absolute deadline, so that re-waiting
+ *   never restarts the timeout; on CLOCK_MONOTONIC, which never jumps, wherever the system
+ *   lets a condition variable use it (see WAIT_CLOCK below).
  */
 #include "queue.h"
 
@@ -17,10 +18,42 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h> /* _POSIX_CLOCK_SELECTION */
+
+/* The clock of the timed waits. pthread_condattr_setclock() (POSIX's "clock selection",
+ * which Linux and the BSDs have) puts a condition variable on CLOCK_MONOTONIC, a clock
+ * that never jumps. macOS has no pthread_condattr_setclock: there, and with PORTABLE=1
+ * (KIT_PORTABLE, which builds as a Mac would), the deadline is on CLOCK_REALTIME, the
+ * condition variable's default, and a change of the date (by hand, or by a time service)
+ * stretches or cuts the waits that are going on: the documented price of the fallback. */
+#if defined(_POSIX_CLOCK_SELECTION) && _POSIX_CLOCK_SELECTION > 0 && !defined(KIT_PORTABLE)
+#define MONOTONIC_WAITS 1
+#define WAIT_CLOCK      CLOCK_MONOTONIC
+#else
+#define MONOTONIC_WAITS 0
+#define WAIT_CLOCK      CLOCK_REALTIME
+#endif
+
+/* pthread_cond_init on WAIT_CLOCK. Returns 0 or an error number. */
+static int cond_init_on_wait_clock(pthread_cond_t *cond)
+{
+#if MONOTONIC_WAITS
+    pthread_condattr_t attr;
+    int rc = pthread_condattr_init(&attr);
+    if (rc != 0)
+        return rc;
+    rc = pthread_condattr_setclock(&attr, WAIT_CLOCK);
+    if (rc == 0)
+        rc = pthread_cond_init(cond, &attr);
+    pthread_condattr_destroy(&attr);
+    return rc;
+#else
+    return pthread_cond_init(cond, NULL); /* the default clock: CLOCK_REALTIME */
+#endif
+}
 
 int queue_init(struct queue *q, size_t capacity)
 {
-    pthread_condattr_t attr;
     int rc;
 
     if (capacity == 0)
@@ -34,23 +67,15 @@ int queue_init(struct queue *q, size_t capacity)
     rc = pthread_mutex_init(&q->lock, NULL);
     if (rc != 0)
         goto no_mutex;
-    rc = pthread_condattr_init(&attr);
-    if (rc != 0)
-        goto no_attr;
-    /* Timed waits measure against CLOCK_MONOTONIC: it never jumps. */
-    rc = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    rc = cond_init_on_wait_clock(&q->not_empty);
     if (rc != 0)
         goto no_not_empty;
-    rc = pthread_cond_init(&q->not_empty, &attr);
-    if (rc != 0)
-        goto no_not_empty;
-    rc = pthread_cond_init(&q->not_full, &attr);
+    rc = cond_init_on_wait_clock(&q->not_full);
     if (rc != 0)
         goto no_not_full;
-    rc = pthread_cond_init(&q->all_done, &attr);
+    rc = cond_init_on_wait_clock(&q->all_done);
     if (rc != 0)
         goto no_all_done;
-    pthread_condattr_destroy(&attr);
     return 0;
 
 no_all_done:
@@ -58,8 +83,6 @@ no_all_done:
 no_not_full:
     pthread_cond_destroy(&q->not_empty);
 no_not_empty:
-    pthread_condattr_destroy(&attr);
-no_attr:
     pthread_mutex_destroy(&q->lock);
 no_mutex:
     free(q->items);
@@ -75,11 +98,11 @@ void queue_destroy(struct queue *q)
     free(q->items);
 }
 
-/* The absolute CLOCK_MONOTONIC time TIMEOUT seconds from now. */
+/* The absolute WAIT_CLOCK time TIMEOUT seconds from now. */
 static struct timespec deadline_in(double timeout)
 {
     struct timespec deadline;
-    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    clock_gettime(WAIT_CLOCK, &deadline);
     double whole = floor(timeout);
     deadline.tv_sec += (time_t)whole;
     deadline.tv_nsec += (long)((timeout - whole) * 1e9);

@@ -161,7 +161,7 @@ START_TEST(blocked_put_resumes_after_get)
     ASSERT_RESULT(queue_put(&q, ITEM(1), -1), QUEUE_OK);
     struct helper h = {.q = &q, .value = 2, .result = -1};
     ck_assert_int_eq(pthread_create(&thread, NULL, put_forever, &h), 0);
-    sleep_ms(100); /* it is blocked now: the queue is full */
+    wait_until_others_asleep(1000); /* it is blocked now: the queue is full */
     ck_assert_msg(queue_size(&q) == 1, "a put into a full queue did not wait");
     long long got_at = monotonic_ms();
     ASSERT_RESULT(queue_get(&q, &item, -1), QUEUE_OK);
@@ -184,7 +184,7 @@ START_TEST(blocked_get_resumes_after_put)
     assert_ok(queue_init(&q, 1), "queue_init(1)");
     struct helper h = {.q = &q, .result = -1};
     ck_assert_int_eq(pthread_create(&thread, NULL, get_with_timeout, &h), 0);
-    sleep_ms(100); /* it is blocked now: the queue is empty */
+    wait_until_others_asleep(1000); /* it is blocked now: the queue is empty */
     long long put_at = monotonic_ms();
     ASSERT_RESULT(queue_put(&q, ITEM(42), -1), QUEUE_OK);
     pthread_join(thread, NULL);
