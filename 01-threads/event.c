@@ -4,25 +4,47 @@
 #include <errno.h>
 #include <math.h>
 #include <time.h>
+#include <unistd.h> /* _POSIX_CLOCK_SELECTION */
+
+/* The clock of the timed waits. CLOCK_MONOTONIC never jumps; the default of a
+ * condition variable, CLOCK_REALTIME, jumps when someone sets the date, and a wait
+ * measured on it then lasts longer or shorter. Telling a condition variable its clock
+ * (pthread_condattr_setclock, POSIX's "clock selection" option) is not everywhere:
+ * macOS lacks it. There, and in a PORTABLE=1 build (KIT_PORTABLE: how the kit tests
+ * this fallback on Linux), the waits stay on CLOCK_REALTIME, the documented fallback. */
+#if defined(_POSIX_CLOCK_SELECTION) && _POSIX_CLOCK_SELECTION > 0 && !defined(KIT_PORTABLE)
+#define WAIT_ON_MONOTONIC 1
+#define WAIT_CLOCK        CLOCK_MONOTONIC
+#else
+#define WAIT_ON_MONOTONIC 0
+#define WAIT_CLOCK        CLOCK_REALTIME
+#endif
+
+/* pthread_cond_init() with WAIT_CLOCK for its timed waits. Returns 0 or an error. */
+static int cond_init_on_wait_clock(pthread_cond_t *cond)
+{
+#if WAIT_ON_MONOTONIC
+    pthread_condattr_t attr;
+    int rc = pthread_condattr_init(&attr);
+    if (rc != 0)
+        return rc;
+    rc = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    if (rc == 0)
+        rc = pthread_cond_init(cond, &attr);
+    pthread_condattr_destroy(&attr);
+    return rc;
+#else
+    return pthread_cond_init(cond, NULL); /* its default clock: CLOCK_REALTIME */
+#endif
+}
 
 int event_init(struct event *e)
 {
-    pthread_condattr_t attr;
-    int rc;
-
     e->is_set = false;
-    rc = pthread_mutex_init(&e->lock, NULL);
+    int rc = pthread_mutex_init(&e->lock, NULL);
     if (rc != 0)
         return rc;
-    /* Timed waits measure against CLOCK_MONOTONIC: it never jumps. The default,
-     * CLOCK_REALTIME, jumps when someone sets the clock. */
-    rc = pthread_condattr_init(&attr);
-    if (rc == 0) {
-        rc = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-        if (rc == 0)
-            rc = pthread_cond_init(&e->changed, &attr);
-        pthread_condattr_destroy(&attr);
-    }
+    rc = cond_init_on_wait_clock(&e->changed);
     if (rc != 0)
         pthread_mutex_destroy(&e->lock);
     return rc;
@@ -64,7 +86,7 @@ bool event_wait(struct event *e, double timeout)
 
     /* The deadline is absolute: computed once, so that spurious wake-ups (allowed by
      * POSIX) and re-waits do not restart the timeout. */
-    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    clock_gettime(WAIT_CLOCK, &deadline); /* the clock the condition variable waits on */
     if (timeout >= 0) {
         double whole = floor(timeout);
         deadline.tv_sec += (time_t)whole;
