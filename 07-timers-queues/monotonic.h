@@ -8,6 +8,11 @@
  * helpers make condition variables use CLOCK_MONOTONIC (it never jumps) and turn a
  * duration into a deadline once, so that re-waiting after a spurious wake-up does
  * not restart the clock.
+ *
+ * Where a condition variable cannot be given a clock (macOS has no
+ * pthread_condattr_setclock; `make PORTABLE=1` builds the same way on Linux), the
+ * waits and their deadlines fall back to CLOCK_REALTIME: right unless the date is set
+ * during a wait. A deadline is only ever handed to monotonic_wait().
  */
 #ifndef MONOTONIC_H
 #define MONOTONIC_H
@@ -20,7 +25,8 @@
  * error number (pthread style). */
 int monotonic_cond_init(pthread_cond_t *cond);
 
-/* The monotonic time SECONDS from now (negative SECONDS count as 0). */
+/* The time SECONDS from now on the waits' clock (negative SECONDS count as 0), for
+ * monotonic_wait(). */
 struct timespec monotonic_deadline(double seconds);
 
 /* Wait on COND (MUTEX held) until woken or DEADLINE passes; a NULL DEADLINE waits
