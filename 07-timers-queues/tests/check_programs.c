@@ -957,6 +957,23 @@ START_TEST(every_program_handles_bad_usage)
                      "Usage: timer_demo [-n RUNS] [-s SCALE] [-r SEED] [-o]   (RUNS 0: until "
                      "Ctrl-C)\n");
     run_free(&r);
+    /* The option tables name each bad value as the getopt blocks they replaced did. */
+    const char *const named[][4] = {
+        {"./timer_demo", "-s", "0", "timer_demo: bad scale '0': expected 0.001 to 60\n"},
+        {"./queue_demo", "-d", "x", "queue_demo: bad delay 'x': expected seconds\n"},
+        {"./pool_demo", "-s", "0.001", "pool_demo: bad scale '0.001': expected 0.01 to 100\n"},
+        {"./port_monitor", "-T", "0",
+         "port_monitor: bad timeout '0': expected 0.001 to 60 seconds\n"},
+        {"./port_monitor", "-w", "0", "port_monitor: bad worker count '0': expected 1 to 256\n"},
+    };
+    for (size_t i = 0; i < sizeof named / sizeof named[0]; i++) {
+        run(&r, 10000, (const char *const[]){named[i][0], named[i][1], named[i][2], NULL});
+        ck_assert_msg(r.code == 2, "%s %s %s: exit %d", named[i][0], named[i][1], named[i][2],
+                      r.code);
+        ck_assert_msg(strncmp(r.err, named[i][3], strlen(named[i][3])) == 0, "%s %s %s said:\n%s",
+                      named[i][0], named[i][1], named[i][2], r.err);
+        run_free(&r);
+    }
     const char *const bad[][4] = {{"./timer_demo", "-s", "0"},     {"./timer_demo", "-s", "nan"},
                                   {"./timer_demo", "-r", "-1"},    {"./queue_demo", "-w", "0"},
                                   {"./queue_demo", "-n", "1e3"},   {"./queue_demo", "-d", "x"},
