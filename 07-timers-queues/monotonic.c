@@ -1,4 +1,8 @@
-/* monotonic.c -- timed waits on CLOCK_MONOTONIC (see monotonic.h). */
+/* monotonic.c -- timed waits on CLOCK_MONOTONIC (see monotonic.h).
+ *
+ * master: 01-threads/monotonic.c; edit there, then run `make sync` at the top of the kit
+ * (every folder holds an identical copy; `make test` fails on one that differs).
+ */
 #include "monotonic.h"
 
 #include <errno.h>

@@ -1,8 +1,11 @@
-/* monotonic.h -- timed waits on CLOCK_MONOTONIC, shared by timer.c, queue.c and
- * executor.c.
+/* monotonic.h -- timed waits on CLOCK_MONOTONIC: 01's Event (event.c) and 07's timer.c,
+ * queue.c and executor.c wait with them.
  *
- * Python's timeouts (Timer(5.0, f), q.get(timeout=0.2), future.result(timeout=1))
- * are durations. pthread_cond_timedwait() wants an absolute deadline instead, and
+ * master: 01-threads/monotonic.h; edit there, then run `make sync` at the top of the kit
+ * (every folder holds an identical copy; `make test` fails on one that differs).
+ *
+ * Python's timeouts (Event.wait(0.1), Timer(5.0, f), q.get(timeout=0.2)) are
+ * durations. pthread_cond_timedwait() wants an absolute deadline instead, and
  * measures it by default on CLOCK_REALTIME, the wall clock, which jumps when NTP or
  * a user sets the date: a 5 s wait could then last an hour or no time at all. These
  * helpers make condition variables use CLOCK_MONOTONIC (it never jumps) and turn a
