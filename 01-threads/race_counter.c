@@ -33,12 +33,15 @@
  *
  * The moment is a fixed amount of work (WINDOW_STEPS turns of an empty loop, about a
  * microsecond), not sched_yield(): a yield hands the CPU to whatever else is runnable,
- * so on a busy machine every one of the 80000 yields of `-n 4 -i 20000 -y` waited for
+ * so on a busy machine each of the 80000 yields of `-n 4 -i 20000 -y` waited for
  * another program's time slice, and the run took 24-28 s instead of 34-41 ms. Fixed
- * work takes the same CPU time however busy the machine is. Measured on the kit's
- * 2-CPU machine with `time ./race_counter -n 4 -i 20000 -y`, idle and then beside two
- * `sh -c 'while :; do :; done'` (both CPUs busy): idle IDLE_MS, busy BUSY_MS, and
- * every one of RUNS runs each way lost updates (before: 34-41 ms against 24-28 s).
+ * work costs the same CPU time however busy the machine is.
+ *
+ * Measured on the kit's 2-CPU machine (shared with other work), the wall time of
+ * `./race_counter -n 4 -i 20000 -y` over 50 runs, idle and then beside two
+ * `sh -c 'while :; do :; done'` (both CPUs busy): idle 52-102 ms (median 60), busy
+ * 81-131 ms (median 92); every run lost updates (at least 50000 of 80000), and so did
+ * 30 runs on one core (taskset -c 0) and runs under valgrind (about 2 s).
  *
  * Usage: race_counter [-n THREADS] [-i INCREMENTS] [-y]   (defaults 4 and 1000000)
  *
