@@ -43,15 +43,15 @@
  * future_result() says FUTURE_FAILED and future_error() gives the message -- the
  * `except Exception as exc` branch. See executor.h.
  *
+ * The socket calls are in net.c: net_listen (each service's socket, bind and listen),
+ * net_accept (its accept), net_connect (load_url's connect with a timeout), net_wait
+ * (poll with a timeout) and net_send_all (send, looped, never raising SIGPIPE).
+ *
  * Usage: pool_demo [-s SCALE] [-w WORKERS]
  *
  * Try:   ./pool_demo               all three examples
  *        ./pool_demo -w 1          one worker: the loads take turns; slower, same lines
  *        ./pool_demo -s 3          slower: watch the 'pages' arrive one by one
- * The socket calls are in net.c: net_listen (each service's socket, bind and listen),
- * net_accept (its accept), net_connect (load_url's connect with a timeout), net_wait
- * (poll with a timeout) and net_send_all (send, looped, never raising SIGPIPE).
- *
  * See also: executor.c (the pool), net.c (connect with a timeout), port_monitor.c.
  */
 #include "cli.h"

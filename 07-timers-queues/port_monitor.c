@@ -46,6 +46,12 @@
  *   says whether every host was up in the last complete round: 0 yes, 1 no (or a
  *   runtime error), 2 bad usage.
  *
+ * The socket calls are in net.c: net_connect (the probe: getaddrinfo, a non-blocking
+ * connect, poll with the timeout), net_reason (the reason on the page and in the log:
+ * "Connection refused", "timed out", "stopped"), and the kit's one stop mechanism
+ * (net_stop_install: SIGINT and SIGTERM write to a self-pipe that every wait of
+ * net.c watches, the probes' connects included).
+ *
  * Usage: port_monitor [-f HOSTS] [-o PAGE] [-t TEMPLATE] [-i SECONDS] [-T TIMEOUT]
  *                     [-w WORKERS] [--once] [-v|-q] [--print-template]
  *
@@ -53,12 +59,6 @@
  *        ./port_monitor -i 2 -v        every 2 s, with the lecture's debug lines
  *        (terminal 2: start and stop a server on a port from hosts.csv)
  *        ./port_monitor --print-template > my.html; ./port_monitor -t my.html --once
- * The socket calls are in net.c: net_connect (the probe: getaddrinfo, a non-blocking
- * connect, poll with the timeout), net_reason (the reason on the page and in the log:
- * "Connection refused", "timed out", "stopped"), and the kit's one stop mechanism
- * (net_stop_install: SIGINT and SIGTERM write to a self-pipe that every wait of
- * net.c watches, the probes' connects included).
- *
  * See also: executor.c (the pool), net.c (the probe), hosts_csv.c, status_page.c.
  */
 #include "cli.h"

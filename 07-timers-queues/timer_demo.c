@@ -36,15 +36,15 @@
  * -o shows the basics: Timer(2.0, hello) fires; Timer(4.0, never) is cancelled
  * after 3 s and never fires; cancelling hello after it fired is too late.
  *
+ * Ctrl-C goes through the kit's one stop mechanism, net.c's self-pipe
+ * (net_stop_install: SIGINT and SIGTERM write a byte to it; net_wait waits for a
+ * descriptor, a timeout, or that byte).
+ *
  * Usage: timer_demo [-n RUNS] [-s SCALE] [-r SEED] [-o]
  *
  * Try:   ./timer_demo -n 4 -s 0.2     the lecture's output, five times faster
  *        ./timer_demo                 the lecture as it is; Ctrl-C to stop
  *        ./timer_demo -o -s 0.5       a timer that fires, one that is cancelled
- * Ctrl-C goes through the kit's one stop mechanism, net.c's self-pipe
- * (net_stop_install: SIGINT and SIGTERM write a byte to it; net_wait waits for a
- * descriptor, a timeout, or that byte).
- *
  * See also: timer.c (Timer and the recurring timer), 01-threads/stop_event.c.
  */
 #include "cli.h"

@@ -407,10 +407,11 @@ static int faults_injected(const char *err, const char *kind)
  * then "timed out".) */
 START_TEST(pool_demo_counts_every_byte_under_faults)
 {
+    SKIP_UNLESS(have_preload(), "needs Linux (LD_PRELOAD)");
     struct run r;
     setenv("FAULT_INJECT_LOG", "1", 1);
-    fault_injection("io:short;io:eintr@every=3;accept:eintr@every=2;connect:eintr;"
-                    "poll:eintr@every=4");
+    ck_assert(fault_injection("io:short;io:eintr@every=3;accept:eintr@every=2;connect:eintr;"
+                              "poll:eintr@every=4"));
     RUN(&r, "./pool_demo", "-s", "0.5");
     check_pool_demo(&r);
     ck_assert_msg(faults_injected(r.err, "short") >= 10 && faults_injected(r.err, "EINTR") >= 10,
@@ -657,6 +658,7 @@ static bool wait_for_round(struct child *c, const char *want, int listener, int 
  * false "up" from a socket that never connected, nor a lost timeout. */
 START_TEST(port_monitor_probes_right_under_faults)
 {
+    SKIP_UNLESS(have_preload(), "needs Linux (LD_PRELOAD)");
     make_scratch();
     int up_port, slow_port;
     int up = test_listener(128, &up_port);
@@ -671,7 +673,7 @@ START_TEST(port_monitor_probes_right_under_faults)
     in_scratch("page.html", page_path, sizeof page_path);
 
     setenv("FAULT_INJECT_LOG", "1", 1);
-    fault_injection("connect:eintr;poll:eintr@every=2;io:short;io:eintr@every=3");
+    ck_assert(fault_injection("connect:eintr;poll:eintr@every=2;io:short;io:eintr@every=3"));
     struct run r;
     RUN(&r, "./port_monitor", "--once", "-f", hosts, "-o", page_path, "-T", "0.4");
     ASSERT_EXIT(r, 1);

@@ -175,9 +175,8 @@ START_TEST(recurring_runs_max_runs_times_interval_apart)
 END_TEST
 
 /* Runs every 0.1 s from t = 0 until stop(): the timer re-arms itself run after run (a
- * timer that does not re-arm runs once), never runs before its time, comes at most
- * 100 ms after the run before it (as fires_after_delay_within_bound holds one timer
- * to), and stop() cancels the armed next run: nothing runs after it, every thread is
+ * timer that does not re-arm runs once), never runs before its time, runs its fourth time
+ * within 0.55 s, and stop() cancels the armed next run: nothing runs after it, every thread is
  * joined. The test waits for the sixth run instead of counting the runs in a fixed
  * window: each run arms the next when it fires, so lateness adds up (as in the
  * lecture), and on a busy machine a window of 0.55 s held 4, 5 or 6 runs. */
@@ -200,11 +199,13 @@ START_TEST(recurring_runs_expected_times_in_window)
     ck_assert_int_le(runs, (stopped_at - start) / 100 + 1);
     for (int i = 1; i < runs && i < 64; i++) {
         ck_assert_int_ge(r.starts[i] - start, 100 * i);
-        if (scaled_ms(1) == 1) /* under valgrind runs start much later: no upper bound */
-            ck_assert_msg(r.starts[i] - r.starts[i - 1] < 100 + 100,
-                          "run %d came %lld ms after run %d (interval 100 ms)", i,
-                          r.starts[i] - r.starts[i - 1], i - 1);
     }
+    /* And not much late: the fourth run within 0.55 s (lateness adds up over the three
+     * re-arms before it), the bound the window test held the timer to. Under valgrind
+     * runs start much later: no upper bound there. */
+    if (scaled_ms(1) == 1)
+        ck_assert_msg(r.starts[3] - start < 550, "run 3 came %lld ms after the start",
+                      r.starts[3] - start);
     pause_ms(250);
     ck_assert_int_eq(calls(&r), runs); /* nothing runs after stop */
     ck_assert_int_eq(threads_back_to(baseline), baseline);
@@ -244,6 +245,7 @@ END_TEST
  * goes, so the thread count stays small instead of growing by one per run. */
 START_TEST(recurring_joins_finished_runs_as_it_goes)
 {
+    SKIP_UNLESS(have_proc(), "needs Linux (/proc) to count threads");
     struct record r = RECORD;
     int baseline = thread_baseline();
     struct recurring_timer *rt = recurring_start(0, 0.005, 60, record_call, &r);
