@@ -150,7 +150,10 @@ static int submit_example(void)
 
 struct pow_call {
     uint64_t base, exponent;
-    double delay; /* so that the first call finishes last */
+    /* When the call finishes (net_monotonic_ms): the first one last. A moment fixed for
+     * each call, not a sleep from whenever its worker took it: a worker that starts late
+     * (a busy machine) does not change the order. */
+    long long finish_at_ms;
 };
 
 static int pow_task(void *arg, void **result, char *error, size_t error_size)
@@ -158,7 +161,9 @@ static int pow_task(void *arg, void **result, char *error, size_t error_size)
     struct pow_call *call = arg;
     (void)error;
     (void)error_size;
-    sleep_seconds(call->delay);
+    long long left_ms = call->finish_at_ms - net_monotonic_ms();
+    if (left_ms > 0)
+        sleep_seconds((double)left_ms / 1000);
     uint64_t value = 1;
     for (uint64_t i = 0; i < call->exponent; i++)
         value *= call->base; /* small here: 6^6 at most */
@@ -178,15 +183,16 @@ static int map_example(double scale)
     char error[256];
 
     printf("--- executor.map(pow, [2, 3, 4, 5, 6], [10, 9, 8, 7, 6]) with max_workers=%d\n", N);
-    for (int i = 0; i < N; i++)
-        calls[i] = (struct pow_call){.base = (uint64_t)i + 2,
-                                     .exponent = (uint64_t)(10 - i),
-                                     .delay = (N - i) * 0.1 * scale};
     struct executor *ex = executor_create(N);
     if (ex == NULL) {
         fprintf(stderr, "%s: executor_create: %s\n", PROGRAM, strerror(errno));
         return 1;
     }
+    long long now = net_monotonic_ms();
+    for (int i = 0; i < N; i++) /* call i finishes (N - i) * 0.1 * SCALE s from now */
+        calls[i] = (struct pow_call){.base = (uint64_t)i + 2,
+                                     .exponent = (uint64_t)(10 - i),
+                                     .finish_at_ms = now + (long long)((N - i) * 100 * scale)};
     enum future_state state = executor_map(ex, pow_task, calls, sizeof calls[0], N, results,
                                            &failed, error, sizeof error);
     executor_destroy(ex);

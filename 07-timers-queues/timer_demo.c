@@ -141,6 +141,7 @@ struct greeting {
     struct demo *demo;
     const char *name;
     pthread_mutex_t lock;
+    pthread_cond_t called; /* broadcast once the greeting is printed */
     int calls;
 };
 
@@ -148,18 +149,28 @@ static void greet(void *arg)
 {
     struct greeting *g = arg;
     char when[32];
-    pthread_mutex_lock(&g->lock);
-    g->calls++;
-    pthread_mutex_unlock(&g->lock);
     get_timedif(g->demo, when);
     printf("[%s] - %s: my timer fired\n", when, g->name);
     fflush(stdout);
+    pthread_mutex_lock(&g->lock);
+    g->calls++;
+    pthread_cond_broadcast(&g->called);
+    pthread_mutex_unlock(&g->lock);
+}
+
+/* Wait until G's function has run once. */
+static void wait_for_call(struct greeting *g)
+{
+    pthread_mutex_lock(&g->lock);
+    while (g->calls == 0)
+        pthread_cond_wait(&g->called, &g->lock);
+    pthread_mutex_unlock(&g->lock);
 }
 
 static int one_shot(struct demo *d)
 {
-    struct greeting hello = {d, "hello", PTHREAD_MUTEX_INITIALIZER, 0};
-    struct greeting never = {d, "never", PTHREAD_MUTEX_INITIALIZER, 0};
+    struct greeting hello = {d, "hello", PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0};
+    struct greeting never = {d, "never", PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0};
     char when[32];
 
     get_timedif(d, when);
@@ -176,6 +187,10 @@ static int one_shot(struct demo *d)
         return 1;
     }
     sleep_seconds(3.0 * d->scale);
+    /* hello's time (2 s) is past; on a busy machine its thread may still be waking up:
+     * wait until it has run, so that the story comes in its order. (never's time, 4 s,
+     * is still ahead.) */
+    wait_for_call(&hello);
     bool stopped = timer_cancel(t_never);
     get_timedif(d, when);
     printf("[%s] - never.cancel() -> %s\n", when,
