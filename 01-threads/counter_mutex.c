@@ -24,7 +24,6 @@
  */
 #include "cli.h"
 
-#include <getopt.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -87,44 +86,19 @@ static long run_once(long nthreads, bool use_atomic)
 
 int main(int argc, char *argv[])
 {
-    static const struct option options[] = {
-        {"threads", required_argument, NULL, 'n'}, {"increments", required_argument, NULL, 'i'},
-        {"runs", required_argument, NULL, 'r'},    {"atomic", no_argument, NULL, 'a'},
-        {"help", no_argument, NULL, 'h'},          {0},
-    };
     long nthreads = 4, runs = 1;
     bool use_atomic = false;
-    int opt;
-
+    const struct cli_option options[] = {
+        {'n', "threads", CLI_LONG, &nthreads, "thread count", 1, MAX_THREADS, NULL, NULL},
+        {'i', "increments", CLI_LONG, &increments, "increments", 0, 100000000, NULL, NULL},
+        {'r', "runs", CLI_LONG, &runs, "runs", 1, 1000, NULL, NULL},
+        {'a', "atomic", CLI_FLAG, &use_atomic, "atomic", 0, 0, NULL, NULL},
+        {0},
+    };
     increments = 1000000;
-    while ((opt = getopt_long(argc, argv, "n:i:r:ah", options, NULL)) != -1) {
-        switch (opt) {
-        case 'n':
-            if (parse_long(optarg, 1, MAX_THREADS, &nthreads) != 0)
-                return usage_error(PROGRAM, USAGE, "bad thread count '%s': expected 1 to %d",
-                                   optarg, MAX_THREADS);
-            break;
-        case 'i':
-            if (parse_long(optarg, 0, 100000000, &increments) != 0)
-                return usage_error(PROGRAM, USAGE, "bad increments '%s': expected 0 to 100000000",
-                                   optarg);
-            break;
-        case 'r':
-            if (parse_long(optarg, 1, 1000, &runs) != 0)
-                return usage_error(PROGRAM, USAGE, "bad runs '%s': expected 1 to 1000", optarg);
-            break;
-        case 'a':
-            use_atomic = true;
-            break;
-        case 'h':
-            puts(USAGE);
-            return 0;
-        default:
-            return usage_error(PROGRAM, USAGE, NULL);
-        }
-    }
-    if (optind < argc)
-        return usage_error(PROGRAM, USAGE, "unexpected argument '%s'", argv[optind]);
+    int status = parse_options(argc, argv, PROGRAM, USAGE, options, false);
+    if (status >= 0)
+        return status; /* -h (0), or bad usage (2): cli.c has said what was wrong */
 
     long expected = nthreads * increments;
     long exact = 0;

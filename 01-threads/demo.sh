@@ -19,7 +19,7 @@ show "logging with thread names (on stderr)" ./thread_logging -n 3
 show "objects with their own arguments: counters count down" ./thread_object_args -n 2 -t 3 -d 0.2
 show "start all, join in order (scaled to 0.2 s per step)" ./thread_join -s 0.2
 show "DELIBERATE RACE: four threads lose updates to one counter" ./race_counter
-show "the same race with the window held open by a yield (the lecture's print)" ./race_counter -y -i 20000
+show "the same race with the window held open by a moment of work (the lecture's print)" ./race_counter -y -i 20000
 show "the fix: a mutex, exact every run" ./counter_mutex -r 3
 show "the decorator: main carries on while the calls run" ./threaded_helper
 show "stopping a thread with an Event: immediate, though it waits 5 s at a time" ./stop_event -t 0.3 -i 5

@@ -1,28 +1,16 @@
 /* event.c -- threading.Event on a mutex and a condition variable (see event.h). */
 #include "event.h"
-
-#include <errno.h>
-#include <math.h>
-#include <time.h>
+#include "monotonic.h"
 
 int event_init(struct event *e)
 {
-    pthread_condattr_t attr;
-    int rc;
-
     e->is_set = false;
-    rc = pthread_mutex_init(&e->lock, NULL);
+    int rc = pthread_mutex_init(&e->lock, NULL);
     if (rc != 0)
         return rc;
-    /* Timed waits measure against CLOCK_MONOTONIC: it never jumps. The default,
-     * CLOCK_REALTIME, jumps when someone sets the clock. */
-    rc = pthread_condattr_init(&attr);
-    if (rc == 0) {
-        rc = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-        if (rc == 0)
-            rc = pthread_cond_init(&e->changed, &attr);
-        pthread_condattr_destroy(&attr);
-    }
+    /* Timed waits measure against CLOCK_MONOTONIC, which never jumps (monotonic.c;
+     * where a condition variable cannot be given a clock, the documented fallback). */
+    rc = monotonic_cond_init(&e->changed);
     if (rc != 0)
         pthread_mutex_destroy(&e->lock);
     return rc;
@@ -60,30 +48,16 @@ bool event_is_set(struct event *e)
 
 bool event_wait(struct event *e, double timeout)
 {
-    struct timespec deadline;
-
     /* The deadline is absolute: computed once, so that spurious wake-ups (allowed by
      * POSIX) and re-waits do not restart the timeout. */
-    clock_gettime(CLOCK_MONOTONIC, &deadline);
-    if (timeout >= 0) {
-        double whole = floor(timeout);
-        deadline.tv_sec += (time_t)whole;
-        deadline.tv_nsec += (long)((timeout - whole) * 1e9);
-        if (deadline.tv_nsec >= 1000000000L) {
-            deadline.tv_sec += 1;
-            deadline.tv_nsec -= 1000000000L;
-        }
-    }
+    struct timespec deadline = monotonic_deadline(timeout);
 
     pthread_mutex_lock(&e->lock);
     /* Always wait in a loop that re-checks the condition: a wake-up only says
      * "something may have changed". */
     while (!e->is_set) {
-        if (timeout < 0) {
-            pthread_cond_wait(&e->changed, &e->lock);
-        } else if (pthread_cond_timedwait(&e->changed, &e->lock, &deadline) == ETIMEDOUT) {
-            break;
-        }
+        if (!monotonic_wait(&e->changed, &e->lock, timeout < 0 ? NULL : &deadline))
+            break; /* the time ran out */
     }
     bool set = e->is_set;
     pthread_mutex_unlock(&e->lock);

@@ -8,7 +8,10 @@
  *
  * Built from a mutex (protects the flag) and a condition variable (lets waiters
  * sleep until the flag changes) on CLOCK_MONOTONIC, so that changing the wall clock
- * (NTP, a user setting the date) never makes a timed wait longer or shorter.
+ * (NTP, a user setting the date) never makes a timed wait longer or shorter: the
+ * timed waits are monotonic.c's. Where a condition variable cannot be given a clock
+ * (macOS has no pthread_condattr_setclock; `make PORTABLE=1` builds the same way on
+ * Linux), they fall back to CLOCK_REALTIME: right unless the date is set during a wait.
  */
 #ifndef EVENT_H
 #define EVENT_H

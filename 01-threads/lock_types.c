@@ -28,7 +28,6 @@
 #include "semaphore.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -158,36 +157,15 @@ static int show_semaphore(long nthreads, long k)
 
 int main(int argc, char *argv[])
 {
-    static const struct option options[] = {
-        {"threads", required_argument, NULL, 'n'},
-        {"limit", required_argument, NULL, 'k'},
-        {"help", no_argument, NULL, 'h'},
+    long nthreads = 8, k = 3;
+    const struct cli_option options[] = {
+        {'n', "threads", CLI_LONG, &nthreads, "thread count", 1, MAX_THREADS, NULL, NULL},
+        {'k', "limit", CLI_LONG, &k, "limit", 1, MAX_THREADS, NULL, NULL},
         {0},
     };
-    long nthreads = 8, k = 3;
-    int opt;
-
-    while ((opt = getopt_long(argc, argv, "n:k:h", options, NULL)) != -1) {
-        switch (opt) {
-        case 'n':
-            if (parse_long(optarg, 1, MAX_THREADS, &nthreads) != 0)
-                return usage_error(PROGRAM, USAGE, "bad thread count '%s': expected 1 to %d",
-                                   optarg, MAX_THREADS);
-            break;
-        case 'k':
-            if (parse_long(optarg, 1, MAX_THREADS, &k) != 0)
-                return usage_error(PROGRAM, USAGE, "bad limit '%s': expected 1 to %d", optarg,
-                                   MAX_THREADS);
-            break;
-        case 'h':
-            puts(USAGE);
-            return 0;
-        default:
-            return usage_error(PROGRAM, USAGE, NULL);
-        }
-    }
-    if (optind < argc)
-        return usage_error(PROGRAM, USAGE, "unexpected argument '%s'", argv[optind]);
+    int status = parse_options(argc, argv, PROGRAM, USAGE, options, false);
+    if (status >= 0)
+        return status; /* -h (0), or bad usage (2): cli.c has said what was wrong */
 
     int failed = 0;
     failed |= show_lock();

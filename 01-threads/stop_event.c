@@ -32,7 +32,6 @@
 #include "cli.h"
 #include "event.h"
 
-#include <getopt.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -77,35 +76,16 @@ static double seconds_since(const struct timespec *start)
 
 int main(int argc, char *argv[])
 {
-    static const struct option options[] = {
-        {"time", required_argument, NULL, 't'},
-        {"interval", required_argument, NULL, 'i'},
-        {"help", no_argument, NULL, 'h'},
-        {0},
-    };
     double run_for = 1.0;
     struct nova_thread thread = {.interval = 0.1};
-    int opt;
-
-    while ((opt = getopt_long(argc, argv, "t:i:h", options, NULL)) != -1) {
-        switch (opt) {
-        case 't':
-            if (parse_seconds(optarg, &run_for) != 0)
-                return usage_error(PROGRAM, USAGE, "bad time '%s': expected seconds", optarg);
-            break;
-        case 'i':
-            if (parse_seconds(optarg, &thread.interval) != 0)
-                return usage_error(PROGRAM, USAGE, "bad interval '%s': expected seconds", optarg);
-            break;
-        case 'h':
-            puts(USAGE);
-            return 0;
-        default:
-            return usage_error(PROGRAM, USAGE, NULL);
-        }
-    }
-    if (optind < argc)
-        return usage_error(PROGRAM, USAGE, "unexpected argument '%s'", argv[optind]);
+    const struct cli_option options[] = {
+        {'t', "time", CLI_SECONDS, &run_for, "time", 0, 0, NULL, NULL},
+        {'i', "interval", CLI_SECONDS, &thread.interval, "interval", 0, 0, NULL, NULL},
+        {0},
+    };
+    int status = parse_options(argc, argv, PROGRAM, USAGE, options, false);
+    if (status >= 0)
+        return status; /* -h (0), or bad usage (2): cli.c has said what was wrong */
 
     int rc = event_init(&thread.stop_event);
     if (rc != 0) {

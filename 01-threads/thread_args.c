@@ -29,7 +29,6 @@
  */
 #include "cli.h"
 
-#include <getopt.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -64,35 +63,16 @@ static void *worker_behind_gate(void *arg)
 
 int main(int argc, char *argv[])
 {
-    static const struct option options[] = {
-        {"count", required_argument, NULL, 'n'},
-        {"pitfall", no_argument, NULL, 'P'},
-        {"help", no_argument, NULL, 'h'},
-        {0},
-    };
     long count = 5;
     bool pitfall = false;
-    int opt;
-
-    while ((opt = getopt_long(argc, argv, "n:h", options, NULL)) != -1) {
-        switch (opt) {
-        case 'n':
-            if (parse_long(optarg, 1, MAX_THREADS, &count) != 0)
-                return usage_error(PROGRAM, USAGE, "bad count '%s': expected 1 to %d", optarg,
-                                   MAX_THREADS);
-            break;
-        case 'P':
-            pitfall = true;
-            break;
-        case 'h':
-            puts(USAGE);
-            return 0;
-        default:
-            return usage_error(PROGRAM, USAGE, NULL);
-        }
-    }
-    if (optind < argc)
-        return usage_error(PROGRAM, USAGE, "unexpected argument '%s'", argv[optind]);
+    const struct cli_option options[] = {
+        {'n', "count", CLI_LONG, &count, "count", 1, MAX_THREADS, NULL, NULL},
+        {0, "pitfall", CLI_FLAG, &pitfall, "pitfall", 0, 0, NULL, NULL},
+        {0},
+    };
+    int status = parse_options(argc, argv, PROGRAM, USAGE, options, false);
+    if (status >= 0)
+        return status; /* -h (0), or bad usage (2): cli.c has said what was wrong */
 
     pthread_t *threads = calloc((size_t)count, sizeof *threads);
     int *args = calloc((size_t)count, sizeof *args); /* one argument slot per thread */

@@ -28,7 +28,6 @@
  */
 #include "cli.h"
 
-#include <getopt.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -55,42 +54,18 @@ static void *testfunc(void *arg)
 
 int main(int argc, char *argv[])
 {
-    static const struct option options[] = {
-        {"count", required_argument, NULL, 'n'},
-        {"scale", required_argument, NULL, 's'},
-        {"reverse", no_argument, NULL, 'r'},
-        {"help", no_argument, NULL, 'h'},
-        {0},
-    };
     long count = 5;
     double scale = 1.0;
     bool reverse = false;
-    int opt;
-
-    while ((opt = getopt_long(argc, argv, "n:s:rh", options, NULL)) != -1) {
-        switch (opt) {
-        case 'n':
-            if (parse_long(optarg, 1, MAX_THREADS, &count) != 0)
-                return usage_error(PROGRAM, USAGE, "bad count '%s': expected 1 to %d", optarg,
-                                   MAX_THREADS);
-            break;
-        case 's':
-            if (parse_seconds(optarg, &scale) != 0)
-                return usage_error(PROGRAM, USAGE, "bad scale '%s': expected e.g. 1 or 0.05",
-                                   optarg);
-            break;
-        case 'r':
-            reverse = true;
-            break;
-        case 'h':
-            puts(USAGE);
-            return 0;
-        default:
-            return usage_error(PROGRAM, USAGE, NULL);
-        }
-    }
-    if (optind < argc)
-        return usage_error(PROGRAM, USAGE, "unexpected argument '%s'", argv[optind]);
+    const struct cli_option options[] = {
+        {'n', "count", CLI_LONG, &count, "count", 1, MAX_THREADS, NULL, NULL},
+        {'s', "scale", CLI_SECONDS, &scale, "scale", 0, 0, "e.g. 1 or 0.05", NULL},
+        {'r', "reverse", CLI_FLAG, &reverse, "reverse", 0, 0, NULL, NULL},
+        {0},
+    };
+    int status = parse_options(argc, argv, PROGRAM, USAGE, options, false);
+    if (status >= 0)
+        return status; /* -h (0), or bad usage (2): cli.c has said what was wrong */
 
     pthread_t *threads = calloc((size_t)count, sizeof *threads);
     struct test_args *args = calloc((size_t)count, sizeof *args);

@@ -24,7 +24,6 @@
 #include "cli.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -72,35 +71,16 @@ static void *my_thread_run(void *arg)
 
 int main(int argc, char *argv[])
 {
-    static const struct option options[] = {
-        {"count", required_argument, NULL, 'n'},
-        {"output", required_argument, NULL, 'o'},
-        {"help", no_argument, NULL, 'h'},
-        {0},
-    };
     long count = 5;
     const char *path = NULL;
-    int opt;
-
-    while ((opt = getopt_long(argc, argv, "n:o:h", options, NULL)) != -1) {
-        switch (opt) {
-        case 'n':
-            if (parse_long(optarg, 1, MAX_THREADS, &count) != 0)
-                return usage_error(PROGRAM, USAGE, "bad count '%s': expected 1 to %d", optarg,
-                                   MAX_THREADS);
-            break;
-        case 'o':
-            path = optarg;
-            break;
-        case 'h':
-            puts(USAGE);
-            return 0;
-        default:
-            return usage_error(PROGRAM, USAGE, NULL);
-        }
-    }
-    if (optind < argc)
-        return usage_error(PROGRAM, USAGE, "unexpected argument '%s'", argv[optind]);
+    const struct cli_option options[] = {
+        {'n', "count", CLI_LONG, &count, "count", 1, MAX_THREADS, NULL, NULL},
+        {'o', "output", CLI_TEXT, &path, "output", 0, 0, NULL, NULL},
+        {0},
+    };
+    int status = parse_options(argc, argv, PROGRAM, USAGE, options, false);
+    if (status >= 0)
+        return status; /* -h (0), or bad usage (2): cli.c has said what was wrong */
 
     log_file = stderr;
     if (path != NULL) {
@@ -135,7 +115,7 @@ int main(int argc, char *argv[])
     log_debug("all threads finished");
     free(threads);
 
-    int status = started == count ? 0 : 1;
+    status = started == count ? 0 : 1;
     if (path != NULL && fclose(log_file) != 0) { /* a full disk shows up here */
         fprintf(stderr, "%s: write %s: %s\n", PROGRAM, path, strerror(errno));
         status = 1;

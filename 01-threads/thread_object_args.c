@@ -27,7 +27,6 @@
  */
 #include "cli.h"
 
-#include <getopt.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,42 +66,17 @@ static void *my_thread_run(void *arg)
 
 int main(int argc, char *argv[])
 {
-    static const struct option options[] = {
-        {"count", required_argument, NULL, 'n'},
-        {"times", required_argument, NULL, 't'},
-        {"delay", required_argument, NULL, 'd'},
-        {"help", no_argument, NULL, 'h'},
-        {0},
-    };
     long count = 2, times = 3;
     double delay = 0.5;
-    int opt;
-
-    while ((opt = getopt_long(argc, argv, "n:t:d:h", options, NULL)) != -1) {
-        switch (opt) {
-        case 'n':
-            if (parse_long(optarg, 1, MAX_THREADS, &count) != 0)
-                return usage_error(PROGRAM, USAGE, "bad count '%s': expected 1 to %d", optarg,
-                                   MAX_THREADS);
-            break;
-        case 't':
-            if (parse_long(optarg, 0, 1000000, &times) != 0)
-                return usage_error(PROGRAM, USAGE, "bad times '%s': expected 0 to 1000000", optarg);
-            break;
-        case 'd':
-            if (parse_seconds(optarg, &delay) != 0)
-                return usage_error(PROGRAM, USAGE, "bad delay '%s': expected seconds, e.g. 0.5",
-                                   optarg);
-            break;
-        case 'h':
-            puts(USAGE);
-            return 0;
-        default:
-            return usage_error(PROGRAM, USAGE, NULL);
-        }
-    }
-    if (optind < argc)
-        return usage_error(PROGRAM, USAGE, "unexpected argument '%s'", argv[optind]);
+    const struct cli_option options[] = {
+        {'n', "count", CLI_LONG, &count, "count", 1, MAX_THREADS, NULL, NULL},
+        {'t', "times", CLI_LONG, &times, "times", 0, 1000000, NULL, NULL},
+        {'d', "delay", CLI_SECONDS, &delay, "delay", 0, 0, "seconds, e.g. 0.5", NULL},
+        {0},
+    };
+    int status = parse_options(argc, argv, PROGRAM, USAGE, options, false);
+    if (status >= 0)
+        return status; /* -h (0), or bad usage (2): cli.c has said what was wrong */
 
     struct my_thread *threads = calloc((size_t)count, sizeof *threads);
     if (threads == NULL) {

@@ -17,7 +17,6 @@
  */
 #include "cli.h"
 
-#include <getopt.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,30 +36,14 @@ static void *worker(void *unused)
 
 int main(int argc, char *argv[])
 {
-    static const struct option options[] = {
-        {"count", required_argument, NULL, 'n'},
-        {"help", no_argument, NULL, 'h'},
+    long count = 5;
+    const struct cli_option options[] = {
+        {'n', "count", CLI_LONG, &count, "count", 1, MAX_THREADS, NULL, NULL},
         {0},
     };
-    long count = 5;
-    int opt;
-
-    while ((opt = getopt_long(argc, argv, "n:h", options, NULL)) != -1) {
-        switch (opt) {
-        case 'n':
-            if (parse_long(optarg, 1, MAX_THREADS, &count) != 0)
-                return usage_error(PROGRAM, USAGE, "bad count '%s': expected 1 to %d", optarg,
-                                   MAX_THREADS);
-            break;
-        case 'h':
-            puts(USAGE);
-            return 0;
-        default: /* getopt has printed what was wrong */
-            return usage_error(PROGRAM, USAGE, NULL);
-        }
-    }
-    if (optind < argc)
-        return usage_error(PROGRAM, USAGE, "unexpected argument '%s'", argv[optind]);
+    int status = parse_options(argc, argv, PROGRAM, USAGE, options, false);
+    if (status >= 0)
+        return status; /* -h (0), or bad usage (2): cli.c has said what was wrong */
 
     pthread_t *threads = calloc((size_t)count, sizeof *threads); /* the list `threads` */
     if (threads == NULL) {

@@ -100,12 +100,10 @@ int main(int argc, char *argv[])
     pthread_t threads[3];
     int started = 0;
 
-    if (argc == 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
-        puts(USAGE);
-        return 0;
-    }
-    if (argc > 1)
-        return usage_error(PROGRAM, USAGE, "unexpected argument '%s'", argv[1]);
+    const struct cli_option options[] = {{0}}; /* no options but -h */
+    int status = parse_options(argc, argv, PROGRAM, USAGE, options, false);
+    if (status >= 0)
+        return status; /* -h (0), or bad usage (2): cli.c has said what was wrong */
 
     for (int i = 0; i < 3; i++) {
         /* `greeting` lives on this loop's stack and is overwritten next round: safe,

@@ -123,7 +123,7 @@ struct as_completed {
     size_t yielded;
     bool timed_out;           /* set when _next returned NULL because time ran out */
     bool has_deadline;        /* false: wait without limit */
-    struct timespec deadline; /* CLOCK_MONOTONIC */
+    struct timespec deadline; /* monotonic_deadline(): for monotonic_wait only */
 };
 
 /* Prepare to iterate over COUNT futures. TIMEOUT counts from now for the whole

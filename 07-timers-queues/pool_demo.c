@@ -43,6 +43,10 @@
  * future_result() says FUTURE_FAILED and future_error() gives the message -- the
  * `except Exception as exc` branch. See executor.h.
  *
+ * The socket calls are in net.c: net_listen (each service's socket, bind and listen),
+ * net_accept (its accept), net_connect (load_url's connect with a timeout), net_wait
+ * (poll with a timeout) and net_send_all (send, looped, never raising SIGPIPE).
+ *
  * Usage: pool_demo [-s SCALE] [-w WORKERS]
  *
  * Try:   ./pool_demo               all three examples
@@ -55,7 +59,6 @@
 #include "net.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -71,11 +74,10 @@
 #define PROGRAM "pool_demo"
 #define USAGE   "Usage: pool_demo [-s SCALE] [-w WORKERS]   (SCALE multiplies every delay)"
 
-static double seconds_now(void)
+/* SECONDS as the milliseconds net_wait takes (rounded up: never a wait cut short). */
+static int to_ms(double seconds)
 {
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (double)now.tv_sec + now.tv_nsec / 1e9;
+    return seconds > 0 ? (int)(seconds * 1000) + 1 : 0;
 }
 
 /* --- 1. submit(pow, 323, 1235) ---------------------------------------------------------- */
@@ -148,7 +150,10 @@ static int submit_example(void)
 
 struct pow_call {
     uint64_t base, exponent;
-    double delay; /* so that the first call finishes last */
+    /* When the call finishes (net_monotonic_ms): the first one last. A moment fixed for
+     * each call, not a sleep from whenever its worker took it: a worker that starts late
+     * (a busy machine) does not change the order. */
+    long long finish_at_ms;
 };
 
 static int pow_task(void *arg, void **result, char *error, size_t error_size)
@@ -156,7 +161,9 @@ static int pow_task(void *arg, void **result, char *error, size_t error_size)
     struct pow_call *call = arg;
     (void)error;
     (void)error_size;
-    sleep_seconds(call->delay);
+    long long left_ms = call->finish_at_ms - net_monotonic_ms();
+    if (left_ms > 0)
+        sleep_seconds((double)left_ms / 1000);
     uint64_t value = 1;
     for (uint64_t i = 0; i < call->exponent; i++)
         value *= call->base; /* small here: 6^6 at most */
@@ -176,15 +183,16 @@ static int map_example(double scale)
     char error[256];
 
     printf("--- executor.map(pow, [2, 3, 4, 5, 6], [10, 9, 8, 7, 6]) with max_workers=%d\n", N);
-    for (int i = 0; i < N; i++)
-        calls[i] = (struct pow_call){.base = (uint64_t)i + 2,
-                                     .exponent = (uint64_t)(10 - i),
-                                     .delay = (N - i) * 0.1 * scale};
     struct executor *ex = executor_create(N);
     if (ex == NULL) {
         fprintf(stderr, "%s: executor_create: %s\n", PROGRAM, strerror(errno));
         return 1;
     }
+    long long now = net_monotonic_ms();
+    for (int i = 0; i < N; i++) /* call i finishes (N - i) * 0.1 * SCALE s from now */
+        calls[i] = (struct pow_call){.base = (uint64_t)i + 2,
+                                     .exponent = (uint64_t)(10 - i),
+                                     .finish_at_ms = now + (long long)((N - i) * 100 * scale)};
     enum future_state state = executor_map(ex, pow_task, calls, sizeof calls[0], N, results,
                                            &failed, error, sizeof error);
     executor_destroy(ex);
@@ -210,27 +218,30 @@ struct service {
     size_t bytes; /* ANSWERS: how many bytes, after DELAY seconds */
     double delay;
     int listener; /* -1 for REFUSES */
-    char port[8];
+    int port;
     pthread_t thread;
     double load_timeout; /* the client side: load_url(url, timeout) */
 };
 
 /* A listening socket on 127.0.0.1 with a port the kernel picks. For REFUSES the
- * socket is closed again at once: connecting to that port is refused. */
+ * socket is closed again at once: connecting to that port is refused. Returns 0, or
+ * -1 after printing why. */
 static int open_service(struct service *s)
 {
-    struct sockaddr_in address = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct sockaddr_in address;
     socklen_t len = sizeof address;
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0)
+    char error[256];
+    int fd = net_listen("127.0.0.1", 0, error, sizeof error);
+    if (fd < 0) {
+        fprintf(stderr, "%s: %s\n", PROGRAM, error);
         return -1;
-    if (bind(fd, (struct sockaddr *)&address, sizeof address) < 0 ||
-        getsockname(fd, (struct sockaddr *)&address, &len) < 0 ||
-        (s->behaviour != REFUSES && listen(fd, 8) < 0)) {
+    }
+    if (getsockname(fd, (struct sockaddr *)&address, &len) < 0) {
+        fprintf(stderr, "%s: getsockname: %s\n", PROGRAM, strerror(errno));
         close(fd);
         return -1;
     }
-    snprintf(s->port, sizeof s->port, "%u", (unsigned)ntohs(address.sin_port));
+    s->port = ntohs(address.sin_port);
     if (s->behaviour == REFUSES) {
         close(fd);
         fd = -1;
@@ -239,33 +250,16 @@ static int open_service(struct service *s)
     return 0;
 }
 
-/* Wait up to SECONDS for FD to have EVENTS. Returns poll's answer: 1, 0 or -1. */
-static int wait_for(int fd, short events, double seconds)
-{
-    double deadline = seconds_now() + seconds;
-    for (;;) {
-        struct pollfd p = {.fd = fd, .events = events};
-        double left = deadline - seconds_now();
-        int n = poll(&p, 1, left > 0 ? (int)(left * 1000) + 1 : 0);
-        if (n >= 0 || errno != EINTR)
-            return n;
-    }
-}
-
 /* The service's thread: accept one client, then do what this "page" does. */
 static void *serve(void *arg)
 {
     struct service *s = arg;
-    int client;
-    /* Bounded: if the client never came, give up after a while. accept() interrupted
-     * by a signal (EINTR), or finding the connection already reset (ECONNABORTED), is
-     * no reason to give up: wait again. (The fault-injection test found that an
+    char peer[NET_ADDRESS_SIZE];
+    /* Bounded: if the client never came, give up after a while. net_accept waits
+     * again when accept() is interrupted by a signal (EINTR) or finds the connection
+     * already reset (ECONNABORTED). (The fault-injection test found that an
      * interrupted accept left its client waiting until it timed out.) */
-    do {
-        if (wait_for(s->listener, POLLIN, s->delay + 10) != 1)
-            return NULL;
-        client = accept(s->listener, NULL, NULL);
-    } while (client < 0 && (errno == EINTR || errno == ECONNABORTED));
+    int client = net_accept(s->listener, to_ms(s->delay + 10), peer, sizeof peer, PROGRAM);
     if (client < 0)
         return NULL;
     if (s->behaviour == RESETS) {
@@ -276,17 +270,14 @@ static void *serve(void *arg)
     }
     /* Wait DELAY seconds before answering -- or less, if the client gives up first
      * (its close makes our socket readable: EOF). */
-    if (wait_for(client, POLLIN, s->delay) == 0) {
+    if (net_wait(client, POLLIN, to_ms(s->delay)) == 0) {
         char page[4096];
         memset(page, 'x', sizeof page);
         for (size_t sent = 0; sent < s->bytes;) {
             size_t chunk = s->bytes - sent < sizeof page ? s->bytes - sent : sizeof page;
-            ssize_t n = send(client, page, chunk, MSG_NOSIGNAL); /* no SIGPIPE if it left */
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n <= 0)
+            if (net_send_all(client, page, chunk) < 0) /* no SIGPIPE if it left */
                 break;
-            sent += (size_t)n;
+            sent += chunk;
         }
     }
     close(client);
@@ -298,14 +289,18 @@ static void *serve(void *arg)
 static int load_url(void *arg, void **result, char *error, size_t error_size)
 {
     struct service *s = arg;
-    double deadline = seconds_now() + s->load_timeout;
-    int fd = net_connect("127.0.0.1", s->port, s->load_timeout, -1, error, error_size);
-    if (fd < 0)
+    long long deadline = net_monotonic_ms() + to_ms(s->load_timeout);
+    int fd = net_connect("127.0.0.1", s->port, s->load_timeout, NULL, 0, error, error_size);
+    if (fd < 0) {
+        /* Python's str(exc) is the reason alone: "Connection refused" */
+        memmove(error, net_reason(error), strlen(net_reason(error)) + 1);
         return -1;
+    }
     size_t total = 0;
     for (;;) {
         char buffer[16384];
-        int ready = wait_for(fd, POLLIN, deadline - seconds_now());
+        long long left = deadline - net_monotonic_ms();
+        int ready = net_wait(fd, POLLIN, left > 0 ? (int)left : 0);
         if (ready == 0) {
             snprintf(error, error_size, "timed out"); /* Python: socket.timeout */
             break;
@@ -350,18 +345,17 @@ static int as_completed_example(double scale, long workers)
         struct service *s = &services[started];
         s->load_timeout = 1.0 * scale; /* the lecture's load_url(url, 60) */
         if (open_service(s) < 0) {
-            fprintf(stderr, "%s: listen on 127.0.0.1: %s\n", PROGRAM, strerror(errno));
             status = 1;
             break;
         }
         if (s->behaviour == ANSWERS)
-            printf("    '%s' on 127.0.0.1:%s: %zu bytes after %.2f s\n", s->name, s->port, s->bytes,
+            printf("    '%s' on 127.0.0.1:%d: %zu bytes after %.2f s\n", s->name, s->port, s->bytes,
                    s->delay);
         else if (s->behaviour == RESETS)
-            printf("    '%s' on 127.0.0.1:%s: accepts, then resets the connection\n", s->name,
+            printf("    '%s' on 127.0.0.1:%d: accepts, then resets the connection\n", s->name,
                    s->port);
         else
-            printf("    '%s' on 127.0.0.1:%s: nobody listens\n", s->name, s->port);
+            printf("    '%s' on 127.0.0.1:%d: nobody listens\n", s->name, s->port);
         if (s->listener >= 0) {
             int rc = pthread_create(&s->thread, NULL, serve, s);
             if (rc != 0) {
@@ -421,38 +415,18 @@ static int as_completed_example(double scale, long workers)
 
 int main(int argc, char *argv[])
 {
-    static const struct option options[] = {
-        {"scale", required_argument, NULL, 's'},
-        {"workers", required_argument, NULL, 'w'},
-        {"help", no_argument, NULL, 'h'},
-        {0},
-    };
     double scale = 1.0;
     long workers = 5;
-    int opt;
+    const struct cli_option options[] = {
+        {'s', "scale", CLI_SECONDS, &scale, "scale", 0.01, 100, "0.01 to 100", NULL},
+        {'w', "workers", CLI_LONG, &workers, "worker count", 1, 100, NULL, NULL},
+        {0},
+    };
+    int status = parse_options(argc, argv, PROGRAM, USAGE, options, false);
+    if (status >= 0)
+        return status; /* -h (0), or bad usage (2): cli.c has said what was wrong */
 
-    while ((opt = getopt_long(argc, argv, "s:w:h", options, NULL)) != -1) {
-        switch (opt) {
-        case 's':
-            if (parse_seconds(optarg, &scale) != 0 || scale < 0.01 || scale > 100)
-                return usage_error(PROGRAM, USAGE, "bad scale '%s': expected 0.01 to 100", optarg);
-            break;
-        case 'w':
-            if (parse_long(optarg, 1, 100, &workers) != 0)
-                return usage_error(PROGRAM, USAGE, "bad worker count '%s': expected 1 to 100",
-                                   optarg);
-            break;
-        case 'h':
-            puts(USAGE);
-            return 0;
-        default:
-            return usage_error(PROGRAM, USAGE, NULL);
-        }
-    }
-    if (optind < argc)
-        return usage_error(PROGRAM, USAGE, "unexpected argument '%s'", argv[optind]);
-
-    int status = submit_example();
+    status = submit_example();
     printf("\n");
     status |= map_example(scale);
     printf("\n");

@@ -46,6 +46,12 @@
  *   says whether every host was up in the last complete round: 0 yes, 1 no (or a
  *   runtime error), 2 bad usage.
  *
+ * The socket calls are in net.c: net_connect (the probe: getaddrinfo, a non-blocking
+ * connect, poll with the timeout), net_reason (the reason on the page and in the log:
+ * "Connection refused", "timed out", "stopped"), and the kit's one stop mechanism
+ * (net_stop_install: SIGINT and SIGTERM write to a self-pipe that every wait of
+ * net.c watches, the probes' connects included).
+ *
  * Usage: port_monitor [-f HOSTS] [-o PAGE] [-t TEMPLATE] [-i SECONDS] [-T TIMEOUT]
  *                     [-w WORKERS] [--once] [-v|-q] [--print-template]
  *
@@ -62,9 +68,6 @@
 #include "status_page.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <getopt.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -105,6 +108,7 @@ static void log_at(int level, const char *format, ...)
 /* create_host_matrix(): one record per host, as the lecture's dict. */
 struct host {
     struct hosts_entry entry;     /* name, host, port */
+    int port;                     /* entry.port as a number, for net_connect */
     long line;                    /* in hosts.csv, for messages */
     bool online;                  /* 'online' (False at first, as in the lecture) */
     struct timespec last_online;  /* 'last_online' (0: never) */
@@ -117,7 +121,6 @@ struct host {
 
 struct settings {
     double timeout; /* per connect attempt */
-    int stop_fd;    /* readable once SIGINT/SIGTERM arrived */
 };
 
 /* read_hosts() + create_host_matrix(): every line parsed by hosts_parse_line; every
@@ -161,7 +164,9 @@ static struct host *read_hosts(const char *path, size_t *count)
             errors++;
             break;
         } else {
-            hosts[n++] = (struct host){.entry = entry, .line = number};
+            /* hosts_parse_line checked the port: 1 to 65535, digits only */
+            hosts[n++] = (struct host){
+                .entry = entry, .port = (int)strtol(entry.port, NULL, 10), .line = number};
         }
     }
     bool read_error = ferror(file);
@@ -195,12 +200,12 @@ static double seconds_between(const struct timespec *a, const struct timespec *b
 static bool custom_ping(struct host *host, bool online_previously)
 {
     int times = online_previously ? 3 : 1;
-    char why[128] = "";
+    char error[320] = "";
     for (int attempt = 1; attempt <= times; attempt++) {
         struct timespec start, end;
         clock_gettime(CLOCK_MONOTONIC, &start);
-        int fd = net_connect(host->entry.host, host->entry.port, host->settings->timeout,
-                             host->settings->stop_fd, why, sizeof why);
+        int fd = net_connect(host->entry.host, host->port, host->settings->timeout, NULL, 0, error,
+                             sizeof error);
         clock_gettime(CLOCK_MONOTONIC, &end);
         if (fd >= 0) {
             close(fd); /* we only wanted to know that it answers */
@@ -208,12 +213,14 @@ static bool custom_ping(struct host *host, bool online_previously)
                      seconds_between(&start, &end) * 1000, attempt > 1 ? " (retried)" : "");
             return true;
         }
-        if (strcmp(why, "stopped") == 0) {
+        if (errno == ECANCELED) { /* a stop: SIGINT or SIGTERM */
             host->stopped = true;
             return false;
         }
     }
-    snprintf(host->detail, sizeof host->detail, "%s%s", why, times > 1 ? " (3 tries)" : "");
+    /* The reason alone ("Connection refused", "timed out"), as Python's str(exc). */
+    snprintf(host->detail, sizeof host->detail, "%s%s", net_reason(error),
+             times > 1 ? " (3 tries)" : "");
     return false;
 }
 
@@ -310,33 +317,11 @@ static int write_page(const char *path, const char *template, const struct host 
     return ok ? 0 : -1;
 }
 
-/* --- signals ---------------------------------------------------------------------------- */
-static volatile sig_atomic_t stop_requested;
-static int stop_pipe[2] = {-1, -1};
-
-static void on_signal(int signal_number)
+/* sleep(interval), cut short by SIGINT/SIGTERM (net_wait watches the stop pipe).
+ * Returns false when it was. */
+static bool sleep_unless_stopped(double seconds)
 {
-    (void)signal_number;
-    int saved = errno;
-    stop_requested = 1;
-    ssize_t ignored = write(stop_pipe[1], "s", 1); /* wakes every poll on the pipe */
-    (void)ignored;
-    errno = saved;
-}
-
-/* sleep(interval), cut short by SIGINT/SIGTERM. */
-static void sleep_unless_stopped(double seconds)
-{
-    struct timespec start, now;
-    clock_gettime(CLOCK_MONOTONIC, &start);
-    while (!stop_requested) {
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        double left = seconds - seconds_between(&start, &now);
-        if (left <= 0)
-            break;
-        struct pollfd p = {.fd = stop_pipe[0], .events = POLLIN};
-        poll(&p, 1, (int)(left * 1000) + 1); /* EINTR: the loop looks at the flag */
-    }
+    return net_wait(-1, 0, (int)(seconds * 1000) + 1) == 0;
 }
 
 /* --- main ------------------------------------------------------------------------------- */
@@ -349,93 +334,50 @@ struct options {
 };
 
 /* Parse the command line into *O. Returns -1 to go on, or an exit status. */
-static int parse_options(int argc, char *argv[], struct options *o)
+static int parse_command_line(int argc, char *argv[], struct options *o)
 {
-    enum { ONCE = 256, PRINT_TEMPLATE };
-    static const struct option options[] = {
-        {"hosts", required_argument, NULL, 'f'},
-        {"output", required_argument, NULL, 'o'},
-        {"template", required_argument, NULL, 't'},
-        {"interval", required_argument, NULL, 'i'},
-        {"timeout", required_argument, NULL, 'T'},
-        {"workers", required_argument, NULL, 'w'},
-        {"once", no_argument, NULL, ONCE},
-        {"verbose", no_argument, NULL, 'v'},
-        {"quiet", no_argument, NULL, 'q'},
-        {"print-template", no_argument, NULL, PRINT_TEMPLATE},
-        {"help", no_argument, NULL, 'h'},
+    bool verbose = false, quiet = false, print_template = false;
+    const struct cli_option options[] = {
+        {'f', "hosts", CLI_TEXT, &o->hosts_path, "hosts", 0, 0, NULL, NULL},
+        {'o', "output", CLI_TEXT, &o->page_path, "output", 0, 0, NULL, NULL},
+        {'t', "template", CLI_TEXT, &o->template_path, "template", 0, 0, NULL, NULL},
+        {'i', "interval", CLI_SECONDS, &o->interval, "interval", 0, 0, NULL, NULL},
+        {'T', "timeout", CLI_SECONDS, &o->timeout, "timeout", 0.001, 60, NULL, NULL},
+        {'w', "workers", CLI_LONG, &o->workers, "worker count", 1, 256, NULL, NULL},
+        {0, "once", CLI_FLAG, &o->once, "once", 0, 0, NULL, NULL},
+        {'v', "verbose", CLI_FLAG, &verbose, "verbose", 0, 0, NULL, NULL},
+        {'q', "quiet", CLI_FLAG, &quiet, "quiet", 0, 0, NULL, NULL},
+        {0, "print-template", CLI_FLAG, &print_template, "print-template", 0, 0, NULL, NULL},
         {0},
     };
-    int opt;
-    while ((opt = getopt_long(argc, argv, "f:o:t:i:T:w:vqh", options, NULL)) != -1) {
-        switch (opt) {
-        case 'f':
-            o->hosts_path = optarg;
-            break;
-        case 'o':
-            o->page_path = optarg;
-            break;
-        case 't':
-            o->template_path = optarg;
-            break;
-        case 'i':
-            if (parse_seconds(optarg, &o->interval) != 0)
-                return usage_error(PROGRAM, USAGE, "bad interval '%s': expected seconds", optarg);
-            break;
-        case 'T':
-            if (parse_seconds(optarg, &o->timeout) != 0 || o->timeout < 0.001 || o->timeout > 60)
-                return usage_error(PROGRAM, USAGE, "bad timeout '%s': expected 0.001 to 60 seconds",
-                                   optarg);
-            break;
-        case 'w':
-            if (parse_long(optarg, 1, 256, &o->workers) != 0)
-                return usage_error(PROGRAM, USAGE, "bad worker count '%s': expected 1 to 256",
-                                   optarg);
-            break;
-        case ONCE:
-            o->once = true;
-            break;
-        case 'v':
-            log_level = DEBUG;
-            break;
-        case 'q':
-            log_level = QUIET;
-            break;
-        case PRINT_TEMPLATE:
-            fputs(page_builtin_template, stdout);
-            return 0;
-        case 'h':
-            puts(USAGE);
-            return 0;
-        default:
-            return usage_error(PROGRAM, USAGE, NULL);
-        }
+    int status = parse_options(argc, argv, PROGRAM, USAGE, options, false);
+    if (status >= 0)
+        return status; /* -h (0), or bad usage (2): cli.c has said what was wrong */
+    if (print_template) {
+        fputs(page_builtin_template, stdout);
+        return 0;
     }
-    if (optind < argc)
-        return usage_error(PROGRAM, USAGE, "unexpected argument '%s'", argv[optind]);
+    log_level = quiet ? QUIET : verbose ? DEBUG : INFO;
     return -1;
 }
 
 /* The lecture's while-True loop. Returns the exit status. */
 static int monitor(const struct options *o, struct host *hosts, size_t count, const char *template)
 {
-    sigset_t signals, previous;
-    sigemptyset(&signals);
-    sigaddset(&signals, SIGINT);
-    sigaddset(&signals, SIGTERM);
+    sigset_t previous;
     /* The workers inherit this mask: only the main thread runs the handler. */
-    pthread_sigmask(SIG_BLOCK, &signals, &previous);
+    net_block_signals(&previous);
     size_t workers = o->workers > 0 ? (size_t)o->workers : (count < 64 ? count : 64);
     struct executor *ex = executor_create(workers);
     int saved = errno;
-    pthread_sigmask(SIG_SETMASK, &previous, NULL);
+    net_restore_signals(&previous);
     if (ex == NULL) {
         fprintf(stderr, "%s: executor_create: %s\n", PROGRAM, strerror(saved));
         return 1;
     }
 
     int status = 1; /* until a round has found every host up */
-    for (long round = 1; !stop_requested; round++) {
+    for (long round = 1; !net_stop_requested(); round++) {
         log_at(DEBUG, "Main: Launching threads");
         size_t failed;
         char error[256];
@@ -446,7 +388,7 @@ static int monitor(const struct options *o, struct host *hosts, size_t count, co
             status = 1;
             break;
         }
-        if (stop_requested)
+        if (net_stop_requested())
             break; /* an interrupted round teaches nothing: keep the last page */
         size_t up = 0;
         for (size_t i = 0; i < count; i++) {
@@ -468,7 +410,8 @@ static int monitor(const struct options *o, struct host *hosts, size_t count, co
         if (o->once)
             break;
         log_at(DEBUG, "Main: sleeping %gsec", o->interval);
-        sleep_unless_stopped(o->interval);
+        if (!sleep_unless_stopped(o->interval))
+            break;
     }
     executor_destroy(ex);
     return status;
@@ -478,7 +421,7 @@ int main(int argc, char *argv[])
 {
     struct options o = {
         .hosts_path = "hosts.csv", .page_path = "pingmon.html", .interval = 20, .timeout = 1};
-    int rc = parse_options(argc, argv, &o);
+    int rc = parse_command_line(argc, argv, &o);
     if (rc >= 0)
         return rc;
     tzset(); /* before any thread calls localtime_r */
@@ -500,27 +443,20 @@ int main(int argc, char *argv[])
         return 1;
     }
 
-    if (pipe(stop_pipe) < 0) {
-        fprintf(stderr, "%s: pipe: %s\n", PROGRAM, strerror(errno));
+    if (net_stop_install() < 0) { /* also ignores SIGPIPE: a probe never writes, but be safe */
+        fprintf(stderr, "%s: stop pipe: %s\n", PROGRAM, strerror(errno));
         free(template);
         free(hosts);
         return 1;
     }
-    fcntl(stop_pipe[1], F_SETFL, O_NONBLOCK); /* a handler must never block */
-    struct settings settings = {.timeout = o.timeout, .stop_fd = stop_pipe[0]};
+    struct settings settings = {.timeout = o.timeout};
     for (size_t i = 0; i < count; i++)
         hosts[i].settings = &settings;
-    struct sigaction action = {.sa_handler = on_signal};
-    sigemptyset(&action.sa_mask);
-    sigaction(SIGINT, &action, NULL);
-    sigaction(SIGTERM, &action, NULL);
-    signal(SIGPIPE, SIG_IGN); /* a probe never writes, but be safe */
 
     int status = monitor(&o, hosts, count, template != NULL ? template : page_builtin_template);
-    if (stop_requested)
+    if (net_stop_requested())
         log_at(INFO, "stopped by a signal");
-    close(stop_pipe[0]);
-    close(stop_pipe[1]);
+    net_stop_remove();
     free(template);
     free(hosts);
     return status;

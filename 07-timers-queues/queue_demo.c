@@ -45,7 +45,6 @@
 #include "queue.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -139,53 +138,20 @@ static int full_and_empty(void)
 
 int main(int argc, char *argv[])
 {
-    static const struct option options[] = {
-        {"workers", required_argument, NULL, 'w'},
-        {"items", required_argument, NULL, 'n'},
-        {"maxsize", required_argument, NULL, 'm'},
-        {"delay", required_argument, NULL, 'd'},
-        {"full-empty", no_argument, NULL, 'e'},
-        {"help", no_argument, NULL, 'h'},
-        {0},
-    };
     long worker_count = 5, items = 20, maxsize = 0;
     double delay = 0.05;
     bool exceptions = false;
-    int opt;
-
-    while ((opt = getopt_long(argc, argv, "w:n:m:d:eh", options, NULL)) != -1) {
-        switch (opt) {
-        case 'w':
-            if (parse_long(optarg, 1, MAX_WORKERS, &worker_count) != 0)
-                return usage_error(PROGRAM, USAGE, "bad worker count '%s': expected 1 to %d",
-                                   optarg, MAX_WORKERS);
-            break;
-        case 'n':
-            if (parse_long(optarg, 0, 1000000, &items) != 0)
-                return usage_error(PROGRAM, USAGE, "bad item count '%s': expected 0 to 1000000",
-                                   optarg);
-            break;
-        case 'm':
-            if (parse_long(optarg, 0, 1000000, &maxsize) != 0)
-                return usage_error(PROGRAM, USAGE, "bad maxsize '%s': expected 0 to 1000000",
-                                   optarg);
-            break;
-        case 'd':
-            if (parse_seconds(optarg, &delay) != 0)
-                return usage_error(PROGRAM, USAGE, "bad delay '%s': expected seconds", optarg);
-            break;
-        case 'e':
-            exceptions = true;
-            break;
-        case 'h':
-            puts(USAGE);
-            return 0;
-        default:
-            return usage_error(PROGRAM, USAGE, NULL);
-        }
-    }
-    if (optind < argc)
-        return usage_error(PROGRAM, USAGE, "unexpected argument '%s'", argv[optind]);
+    const struct cli_option options[] = {
+        {'w', "workers", CLI_LONG, &worker_count, "worker count", 1, MAX_WORKERS, NULL, NULL},
+        {'n', "items", CLI_LONG, &items, "item count", 0, 1000000, NULL, NULL},
+        {'m', "maxsize", CLI_LONG, &maxsize, "maxsize", 0, 1000000, NULL, NULL},
+        {'d', "delay", CLI_SECONDS, &delay, "delay", 0, 0, NULL, NULL},
+        {'e', "full-empty", CLI_FLAG, &exceptions, "full-empty", 0, 0, NULL, NULL},
+        {0},
+    };
+    int status = parse_options(argc, argv, PROGRAM, USAGE, options, false);
+    if (status >= 0)
+        return status; /* -h (0), or bad usage (2): cli.c has said what was wrong */
     if (exceptions)
         return full_and_empty();
 

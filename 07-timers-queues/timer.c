@@ -16,7 +16,7 @@ struct timer {
     pthread_mutex_t lock;   /* protects state: cancel and fire are decided under it */
     pthread_cond_t changed; /* signalled by timer_cancel, to end the sleep early */
     enum timer_state state;
-    struct timespec deadline; /* CLOCK_MONOTONIC */
+    struct timespec deadline; /* monotonic_deadline(): for monotonic_wait only */
     timer_fn fn;
     void *arg;
 };

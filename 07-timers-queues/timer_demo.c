@@ -36,6 +36,10 @@
  * -o shows the basics: Timer(2.0, hello) fires; Timer(4.0, never) is cancelled
  * after 3 s and never fires; cancelling hello after it fired is too late.
  *
+ * Ctrl-C goes through the kit's one stop mechanism, net.c's self-pipe
+ * (net_stop_install: SIGINT and SIGTERM write a byte to it; net_wait waits for a
+ * descriptor, a timeout, or that byte).
+ *
  * Usage: timer_demo [-n RUNS] [-s SCALE] [-r SEED] [-o]
  *
  * Try:   ./timer_demo -n 4 -s 0.2     the lecture's output, five times faster
@@ -44,11 +48,10 @@
  * See also: timer.c (Timer and the recurring timer), 01-threads/stop_event.c.
  */
 #include "cli.h"
+#include "net.h"
 #include "timer.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <getopt.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -67,24 +70,11 @@ struct demo {
     double scale;          /* real seconds per lecture second */
     unsigned long seed;
     long max_runs;
-    int stop_fd;          /* readable once Ctrl-C was pressed: cuts sleeps short */
     int done_fd;          /* the last run writes here when it is over */
     pthread_mutex_t lock; /* protects the two counters */
     long globalvar;       /* runs started */
     long exited;          /* runs finished */
 };
-
-/* --- signals: the handler only writes a byte to a pipe ---------------------------- */
-static int stop_pipe[2] = {-1, -1};
-
-static void on_signal(int signal_number)
-{
-    (void)signal_number;
-    int saved = errno;
-    ssize_t ignored = write(stop_pipe[1], "s", 1); /* full pipe: already signalled */
-    (void)ignored;
-    errno = saved;
-}
 
 /* get_timedif(): time since start, in lecture seconds, as mm:ss. */
 static void get_timedif(const struct demo *d, char out[32])
@@ -107,26 +97,12 @@ static int randint_5_10(unsigned long seed, long run)
     return 5 + (int)(z % 6);
 }
 
-/* sleep(s), except that Ctrl-C ends it at once: wait for the stop pipe to become
- * readable, at most SECONDS. Nobody reads the pipe, so it stays readable and every
- * sleeping run sees it. */
-static void interruptible_sleep(const struct demo *d, double seconds)
+/* sleep(s), except that Ctrl-C ends it at once: net_wait with no descriptor waits for
+ * the stop pipe to become readable, at most SECONDS. Nobody reads the pipe, so it
+ * stays readable and every sleeping run sees it. */
+static void interruptible_sleep(double seconds)
 {
-    struct timespec deadline, now;
-    clock_gettime(CLOCK_MONOTONIC, &deadline);
-    for (;;) {
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        double left = seconds - ((double)(now.tv_sec - deadline.tv_sec) +
-                                 (now.tv_nsec - deadline.tv_nsec) / 1e9);
-        if (left <= 0)
-            return;
-        struct pollfd p = {.fd = d->stop_fd, .events = POLLIN};
-        int n = poll(&p, 1, (int)(left * 1000) + 1);
-        if (n > 0)
-            return; /* stop requested */
-        if (n < 0 && errno != EINTR)
-            return;
-    }
+    net_wait(-1, 0, seconds > 0 ? (int)(seconds * 1000) + 1 : 0);
 }
 
 /* The lecture's set_timer(), minus the re-arming, which recurring_fire in timer.c
@@ -147,7 +123,7 @@ static void set_timer(void *arg)
     get_timedif(d, when);
     printf("[%s][%02ld] - Executing: Sleeping for %d seconds\n", when, localvar, s);
     fflush(stdout);
-    interruptible_sleep(d, s * d->scale);
+    interruptible_sleep(s * d->scale);
     get_timedif(d, when);
     printf("[%s][%02ld] - Exiting\n", when, localvar);
     fflush(stdout);
@@ -165,6 +141,7 @@ struct greeting {
     struct demo *demo;
     const char *name;
     pthread_mutex_t lock;
+    pthread_cond_t called; /* broadcast once the greeting is printed */
     int calls;
 };
 
@@ -172,18 +149,28 @@ static void greet(void *arg)
 {
     struct greeting *g = arg;
     char when[32];
-    pthread_mutex_lock(&g->lock);
-    g->calls++;
-    pthread_mutex_unlock(&g->lock);
     get_timedif(g->demo, when);
     printf("[%s] - %s: my timer fired\n", when, g->name);
     fflush(stdout);
+    pthread_mutex_lock(&g->lock);
+    g->calls++;
+    pthread_cond_broadcast(&g->called);
+    pthread_mutex_unlock(&g->lock);
+}
+
+/* Wait until G's function has run once. */
+static void wait_for_call(struct greeting *g)
+{
+    pthread_mutex_lock(&g->lock);
+    while (g->calls == 0)
+        pthread_cond_wait(&g->called, &g->lock);
+    pthread_mutex_unlock(&g->lock);
 }
 
 static int one_shot(struct demo *d)
 {
-    struct greeting hello = {d, "hello", PTHREAD_MUTEX_INITIALIZER, 0};
-    struct greeting never = {d, "never", PTHREAD_MUTEX_INITIALIZER, 0};
+    struct greeting hello = {d, "hello", PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0};
+    struct greeting never = {d, "never", PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0};
     char when[32];
 
     get_timedif(d, when);
@@ -200,6 +187,10 @@ static int one_shot(struct demo *d)
         return 1;
     }
     sleep_seconds(3.0 * d->scale);
+    /* hello's time (2 s) is past; on a busy machine its thread may still be waking up:
+     * wait until it has run, so that the story comes in its order. (never's time, 4 s,
+     * is still ahead.) */
+    wait_for_call(&hello);
     bool stopped = timer_cancel(t_never);
     get_timedif(d, when);
     printf("[%s] - never.cancel() -> %s\n", when,
@@ -218,96 +209,58 @@ static int one_shot(struct demo *d)
 
 /* --- main ----------------------------------------------------------------------------- */
 
-/* Wait until the last run is over (DONE_FD) or Ctrl-C (STOP_FD). */
-static void wait_for_end(int done_fd, int stop_fd)
-{
-    struct pollfd p[2] = {{.fd = done_fd, .events = POLLIN}, {.fd = stop_fd, .events = POLLIN}};
-    while (poll(p, 2, -1) < 0 && errno == EINTR)
-        ;
-}
-
 int main(int argc, char *argv[])
 {
-    static const struct option options[] = {
-        {"runs", required_argument, NULL, 'n'}, {"scale", required_argument, NULL, 's'},
-        {"seed", required_argument, NULL, 'r'}, {"one-shot", no_argument, NULL, 'o'},
-        {"help", no_argument, NULL, 'h'},       {0},
-    };
     struct demo d = {
         .scale = 1.0, .seed = (unsigned long)time(NULL), .lock = PTHREAD_MUTEX_INITIALIZER};
     bool basics = false;
-    int opt, done_pipe[2];
-    long value;
-
-    while ((opt = getopt_long(argc, argv, "n:s:r:oh", options, NULL)) != -1) {
-        switch (opt) {
-        case 'n':
-            if (parse_long(optarg, 0, 1000000, &d.max_runs) != 0)
-                return usage_error(PROGRAM, USAGE, "bad run count '%s': expected 0 to 1000000",
-                                   optarg);
-            break;
-        case 's':
-            if (parse_seconds(optarg, &d.scale) != 0 || d.scale < 0.001 || d.scale > 60)
-                return usage_error(PROGRAM, USAGE, "bad scale '%s': expected 0.001 to 60", optarg);
-            break;
-        case 'r':
-            if (parse_long(optarg, 0, 2147483647L, &value) != 0)
-                return usage_error(PROGRAM, USAGE, "bad seed '%s': expected 0 to 2147483647",
-                                   optarg);
-            d.seed = (unsigned long)value;
-            break;
-        case 'o':
-            basics = true;
-            break;
-        case 'h':
-            puts(USAGE);
-            return 0;
-        default:
-            return usage_error(PROGRAM, USAGE, NULL);
-        }
-    }
-    if (optind < argc)
-        return usage_error(PROGRAM, USAGE, "unexpected argument '%s'", argv[optind]);
+    long seed = -1;
+    int done_pipe[2];
+    const struct cli_option options[] = {
+        {'n', "runs", CLI_LONG, &d.max_runs, "run count", 0, 1000000, NULL, NULL},
+        {'s', "scale", CLI_SECONDS, &d.scale, "scale", 0.001, 60, "0.001 to 60", NULL},
+        {'r', "seed", CLI_LONG, &seed, "seed", 0, 2147483647L, NULL, NULL},
+        {'o', "one-shot", CLI_FLAG, &basics, "one-shot", 0, 0, NULL, NULL},
+        {0},
+    };
+    int status = parse_options(argc, argv, PROGRAM, USAGE, options, false);
+    if (status >= 0)
+        return status; /* -h (0), or bad usage (2): cli.c has said what was wrong */
+    if (seed >= 0)
+        d.seed = (unsigned long)seed;
 
     clock_gettime(CLOCK_MONOTONIC, &d.start);
     if (basics)
         return one_shot(&d);
 
-    /* Ctrl-C: the handler writes to stop_pipe. Timer threads inherit the signal mask
-     * of the thread that starts them: block the signals while they are created, so
-     * that only the main thread runs the handler. */
-    if (pipe(stop_pipe) < 0 || pipe(done_pipe) < 0) {
+    /* Ctrl-C: the handler writes to the stop pipe. Timer threads inherit the signal
+     * mask of the thread that starts them: block the signals while they are created,
+     * so that only the main thread runs the handler. */
+    if (net_stop_install() < 0 || pipe(done_pipe) < 0) {
         fprintf(stderr, "%s: pipe: %s\n", PROGRAM, strerror(errno));
+        net_stop_remove();
         return 1;
     }
-    fcntl(stop_pipe[1], F_SETFL, O_NONBLOCK);
-    d.stop_fd = stop_pipe[0];
     d.done_fd = done_pipe[1];
-    struct sigaction action = {.sa_handler = on_signal};
-    sigemptyset(&action.sa_mask);
-    sigaction(SIGINT, &action, NULL);
-    sigaction(SIGTERM, &action, NULL);
-    sigset_t signals, previous;
-    sigemptyset(&signals);
-    sigaddset(&signals, SIGINT);
-    sigaddset(&signals, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &signals, &previous);
+    sigset_t previous;
+    net_block_signals(&previous);
 
     /* set_timer() now, then every 5 s: the first run, and each run arms the next. */
     struct recurring_timer *timer = recurring_start(0, 5.0 * d.scale, d.max_runs, set_timer, &d);
-    int status = 0;
-    pthread_sigmask(SIG_SETMASK, &previous, NULL);
+    int saved_errno = errno;
+    net_restore_signals(&previous);
     if (timer == NULL) {
-        fprintf(stderr, "%s: recurring_start: %s\n", PROGRAM, strerror(errno));
+        fprintf(stderr, "%s: recurring_start: %s\n", PROGRAM, strerror(saved_errno));
         status = 1;
     } else {
-        wait_for_end(done_pipe[0], stop_pipe[0]);
+        /* Until the last run is over (DONE_PIPE) or Ctrl-C (net_wait wakes on both). */
+        net_wait(done_pipe[0], POLLIN, -1);
         /* Done or interrupted: no new run; the sleeping ones wake (the stop pipe is
          * readable) or have ended; every thread is joined. */
         recurring_stop(timer);
+        status = 0;
     }
-    close(stop_pipe[0]);
-    close(stop_pipe[1]);
+    net_stop_remove();
     close(done_pipe[0]);
     close(done_pipe[1]);
     return status;

@@ -6,6 +6,7 @@
 #include <check.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <time.h>
 
 /* A fresh event is not set, set() sets it, clear() clears it. */
 START_TEST(set_clear_is_set)
@@ -70,10 +71,34 @@ START_TEST(clear_makes_wait_block_again)
 }
 END_TEST
 
+/* How many of the test's threads have started: the test waits on it (a condition
+ * variable, not a loop of sched_yield() calls, which on a busy machine hands the CPU
+ * to every other program before the threads get it). */
+struct started {
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    int count;
+};
+
+static void say_started(struct started *s)
+{
+    pthread_mutex_lock(&s->lock);
+    s->count++;
+    pthread_cond_broadcast(&s->changed);
+    pthread_mutex_unlock(&s->lock);
+}
+
+static void wait_until_started(struct started *s, int count)
+{
+    pthread_mutex_lock(&s->lock);
+    while (s->count < count)
+        pthread_cond_wait(&s->changed, &s->lock);
+    pthread_mutex_unlock(&s->lock);
+}
+
 struct waiter {
     struct event *event;
-    pthread_mutex_t *lock;
-    int *ready; /* waiters that have started, under *lock */
+    struct started *started;
     bool result;
     long long woke_at;
 };
@@ -81,9 +106,7 @@ struct waiter {
 static void *wait_long(void *arg)
 {
     struct waiter *w = arg;
-    pthread_mutex_lock(w->lock);
-    (*w->ready)++;
-    pthread_mutex_unlock(w->lock);
+    say_started(w->started);
     w->result = event_wait(w->event, 30.0);
     w->woke_at = monotonic_ms();
     return NULL;
@@ -94,26 +117,18 @@ START_TEST(one_set_wakes_every_waiter)
 {
     enum { WAITERS = 8 };
     struct event e;
-    pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-    int ready = 0;
+    struct started started = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0};
     pthread_t threads[WAITERS];
     struct waiter waiters[WAITERS];
 
     ck_assert_int_eq(event_init(&e), 0);
     for (int i = 0; i < WAITERS; i++) {
-        waiters[i] = (struct waiter){.event = &e, .lock = &lock, .ready = &ready};
+        waiters[i] = (struct waiter){.event = &e, .started = &started};
         ck_assert_int_eq(pthread_create(&threads[i], NULL, wait_long, &waiters[i]), 0);
     }
     /* Let them get into event_wait; whether or not each is already asleep, set()
      * must release it. */
-    for (;;) {
-        pthread_mutex_lock(&lock);
-        int n = ready;
-        pthread_mutex_unlock(&lock);
-        if (n == WAITERS)
-            break;
-        sched_yield();
-    }
+    wait_until_started(&started, WAITERS);
     struct timespec pause = {0, 50 * 1000 * 1000};
     nanosleep(&pause, NULL); /* most are now asleep in pthread_cond_timedwait */
     long long set_at = monotonic_ms();
@@ -129,6 +144,7 @@ END_TEST
 
 struct stoppable {
     struct event stop;
+    struct started started;
     long iterations;
 };
 
@@ -137,6 +153,8 @@ static void *loop_until_stopped(void *arg)
     struct stoppable *s = arg;
     while (!event_is_set(&s->stop)) {
         s->iterations++;
+        if (s->iterations == 1)
+            say_started(&s->started);
         event_wait(&s->stop, 10.0); /* a long "sleep" that stop() cuts short */
     }
     return NULL;
@@ -146,10 +164,15 @@ static void *loop_until_stopped(void *arg)
  * fraction of a second of set(), not after its 10 s. */
 START_TEST(event_stops_a_thread_within_bound)
 {
-    struct stoppable s = {.iterations = 0};
+    struct stoppable s = {.started = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0},
+                          .iterations = 0};
     pthread_t thread;
     ck_assert_int_eq(event_init(&s.stop), 0);
     ck_assert_int_eq(pthread_create(&thread, NULL, loop_until_stopped, &s), 0);
+    /* Wait until its loop has begun (on a busy machine the thread may start late; a
+     * set() before it begins would end the loop before its first iteration), then
+     * give it a moment to fall asleep in its wait: asleep or not, set() must end it. */
+    wait_until_started(&s.started, 1);
     struct timespec pause = {0, 50 * 1000 * 1000};
     nanosleep(&pause, NULL);
     long long start = monotonic_ms();

@@ -63,7 +63,11 @@ static void *stress_worker(void *unused)
         if (++inside > high_water)
             high_water = inside;
         pthread_mutex_unlock(&stats);
-        sched_yield(); /* give the others a chance to (wrongly) get in */
+        /* Hold the unit a moment, asleep, so that the others run and try to (wrongly)
+         * get in. A sleep, not sched_yield(): a yield on a busy machine hands the CPU
+         * to every other program, and 640 of them took seconds. */
+        struct timespec moment = {0, 100 * 1000};
+        nanosleep(&moment, NULL);
         pthread_mutex_lock(&stats);
         inside--;
         pthread_mutex_unlock(&stats);

@@ -1,23 +1,26 @@
-/* check_net.c -- connect with a timeout (net.c): success, refusal, a timeout within
- * bounds, a stop through the self-pipe, every address of a name, resolver errors. */
+/* check_net.c -- connect with a timeout (the kit's net.c, net_connect): success,
+ * refusal, a timeout within bounds, a stop (SIGTERM through the stop pipe), every
+ * address of a name, resolver errors; each failure's reason as port_monitor shows it
+ * (net_reason) and its errno. */
 #include "../net.h"
 #include "harness.h"
 
 #include <check.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-/* A listener on 127.0.0.1 (BACKLOG), its port as text in SERVICE for net_connect. */
-static int listen_here(int backlog, char service[8])
+/* A listener on 127.0.0.1 (BACKLOG); its port in *PORT. */
+static int listen_here(int backlog, int *port)
 {
-    int port, fd = test_listener(backlog, &port);
+    int fd = test_listener(backlog, port);
     ck_assert_int_ge(fd, 0);
-    snprintf(service, 8, "%d", port);
     return fd;
 }
 
@@ -26,15 +29,15 @@ static int listen_here(int backlog, char service[8])
 struct full_listener {
     int fd;
     int fillers[2];
-    char service[8];
+    int port;
 };
 
 static void open_full_listener(struct full_listener *l)
 {
-    char why[128];
-    l->fd = listen_here(0, l->service);
+    char error[128];
+    l->fd = listen_here(0, &l->port);
     for (int i = 0; i < 2; i++) /* the second may itself time out: fine */
-        l->fillers[i] = net_connect("127.0.0.1", l->service, 0.1, -1, why, sizeof why);
+        l->fillers[i] = net_connect("127.0.0.1", l->port, 0.1, NULL, 0, error, sizeof error);
 }
 
 static void close_full_listener(struct full_listener *l)
@@ -45,14 +48,17 @@ static void close_full_listener(struct full_listener *l)
     close(l->fd);
 }
 
-/* A port with a listener connects, and the socket comes back in blocking mode. */
+/* A port with a listener connects, the socket comes back in blocking mode, and PEER
+ * says where it went. */
 START_TEST(connects_to_a_listener)
 {
-    char service[8], why[128] = "";
-    int listener = listen_here(8, service);
-    int fd = net_connect("127.0.0.1", service, 1.0, -1, why, sizeof why);
-    ck_assert_msg(fd >= 0, "connect failed: %s", why);
+    char peer[NET_ADDRESS_SIZE] = "", error[128] = "", expected[NET_ADDRESS_SIZE];
+    int port, listener = listen_here(8, &port);
+    int fd = net_connect("127.0.0.1", port, 1.0, peer, sizeof peer, error, sizeof error);
+    ck_assert_msg(fd >= 0, "connect failed: %s", error);
     ck_assert_int_eq(fcntl(fd, F_GETFL) & O_NONBLOCK, 0);
+    snprintf(expected, sizeof expected, "127.0.0.1:%d", port);
+    ck_assert_str_eq(peer, expected);
     ck_assert_int_eq(accept_and_close_all(listener), 1);
     close(fd);
     close(listener);
@@ -63,10 +69,12 @@ END_TEST
  * refused IPv6 address is skipped and the IPv4 one connects. */
 START_TEST(tries_every_address_of_a_name)
 {
-    char service[8], why[128] = "";
-    int listener = listen_here(8, service);
-    int fd = net_connect("localhost", service, 1.0, -1, why, sizeof why);
-    ck_assert_msg(fd >= 0, "connect failed: %s", why);
+    char peer[NET_ADDRESS_SIZE] = "", error[128] = "", expected[NET_ADDRESS_SIZE];
+    int port, listener = listen_here(8, &port);
+    int fd = net_connect("localhost", port, 1.0, peer, sizeof peer, error, sizeof error);
+    ck_assert_msg(fd >= 0, "connect failed: %s", error);
+    snprintf(expected, sizeof expected, "127.0.0.1:%d", port);
+    ck_assert_str_eq(peer, expected);
     close(fd);
     close(listener);
 }
@@ -75,11 +83,16 @@ END_TEST
 /* A port nobody listens on is refused, at once. */
 START_TEST(refused_port_fails_at_once)
 {
-    char service[8], why[128] = "";
-    close(listen_here(8, service)); /* now nobody listens there */
+    char error[128] = "", expected[128];
+    int port;
+    close(listen_here(8, &port)); /* now nobody listens there */
     long long start = monotonic_ms();
-    ck_assert_int_eq(net_connect("127.0.0.1", service, 5.0, -1, why, sizeof why), -1);
-    ck_assert_str_eq(why, "Connection refused");
+    errno = 0;
+    ck_assert_int_eq(net_connect("127.0.0.1", port, 5.0, NULL, 0, error, sizeof error), -1);
+    ck_assert_int_eq(errno, ECONNREFUSED);
+    snprintf(expected, sizeof expected, "connect 127.0.0.1:%d: Connection refused", port);
+    ck_assert_str_eq(error, expected);
+    ck_assert_str_eq(net_reason(error), "Connection refused");
     ck_assert_int_lt(monotonic_ms() - start, scaled_ms(500));
 }
 END_TEST
@@ -89,66 +102,70 @@ END_TEST
 START_TEST(unanswered_connect_times_out_within_bounds)
 {
     struct full_listener full;
-    char why[128] = "";
+    char error[128] = "";
     open_full_listener(&full);
     long long start = monotonic_ms();
-    ck_assert_int_eq(net_connect("127.0.0.1", full.service, 0.3, -1, why, sizeof why), -1);
+    errno = 0;
+    ck_assert_int_eq(net_connect("127.0.0.1", full.port, 0.3, NULL, 0, error, sizeof error), -1);
     long long took = monotonic_ms() - start;
-    ck_assert_str_eq(why, "timed out");
+    ck_assert_int_eq(errno, ETIMEDOUT);
+    ck_assert_str_eq(net_reason(error), "timed out");
     ck_assert_int_ge(took, 300);
     ck_assert_int_lt(took, 300 + scaled_ms(200));
     close_full_listener(&full);
 }
 END_TEST
 
-struct delayed_write {
-    int fd;
-    int after_ms;
-};
-
-static void *write_later(void *arg)
+/* After a while, SIGTERM to this process: what a user's kill does. */
+static void *terminate_later(void *arg)
 {
-    struct delayed_write *w = arg;
-    struct timespec pause = {0, (long)w->after_ms * 1000000L};
-    nanosleep(&pause, NULL);
-    if (write(w->fd, "s", 1) != 1)
+    int after_ms = *(const int *)arg;
+    struct timespec pause = {0, (long)after_ms * 1000000L};
+    nanosleep(&pause, NULL); /* lets time pass: the connect is waiting meanwhile */
+    if (kill(getpid(), SIGTERM) != 0)
         abort();
     return NULL;
 }
 
-/* A connect that would wait 10 s stops as soon as the stop pipe becomes readable
- * (what a SIGTERM handler does), with "stopped". */
-START_TEST(stop_pipe_ends_the_wait)
+/* A connect that would wait 10 s stops as soon as a SIGTERM comes (its handler writes
+ * to the stop pipe, which the connect's wait watches), with "stopped". */
+START_TEST(stop_ends_the_wait)
 {
     struct full_listener full;
-    char why[128] = "";
-    int stop[2];
+    char error[128] = "";
     open_full_listener(&full);
-    ck_assert_int_eq(pipe(stop), 0);
-    struct delayed_write w = {stop[1], 100};
+    ck_assert_int_ge(net_stop_install(), 0);
+    int after_ms = 100;
     pthread_t thread;
-    ck_assert_int_eq(pthread_create(&thread, NULL, write_later, &w), 0);
+    ck_assert_int_eq(pthread_create(&thread, NULL, terminate_later, &after_ms), 0);
     long long start = monotonic_ms();
-    ck_assert_int_eq(net_connect("127.0.0.1", full.service, 10.0, stop[0], why, sizeof why), -1);
+    errno = 0;
+    ck_assert_int_eq(net_connect("127.0.0.1", full.port, 10.0, NULL, 0, error, sizeof error), -1);
+    int saved_errno = errno;
     long long took = monotonic_ms() - start;
     pthread_join(thread, NULL);
-    ck_assert_str_eq(why, "stopped");
+    ck_assert_int_eq(saved_errno, ECANCELED);
+    ck_assert_str_eq(net_reason(error), "stopped");
+    ck_assert(net_stop_requested());
     ck_assert_int_ge(took, 90);
     ck_assert_int_lt(took, 100 + scaled_ms(300));
-    close(stop[0]);
-    close(stop[1]);
+    /* Once stopped, stopped for good: the next connect gives up at once. */
+    ck_assert_int_eq(net_connect("127.0.0.1", full.port, 10.0, NULL, 0, error, sizeof error), -1);
+    ck_assert_str_eq(net_reason(error), "stopped");
+    net_stop_remove();
     close_full_listener(&full);
 }
 END_TEST
 
-/* What getaddrinfo refuses comes back as its own message (no network needed: an
- * unknown service name). */
+/* What getaddrinfo refuses comes back as its own message. No network needed: a name
+ * with an empty label ("no..such") is refused by the resolver before it asks DNS. */
 START_TEST(resolver_errors_are_reported)
 {
-    char why[128] = "";
-    ck_assert_int_eq(net_connect("127.0.0.1", "no-such-service", 1.0, -1, why, sizeof why), -1);
-    ck_assert_str_ne(why, "");
-    ck_assert_str_ne(why, "timed out");
+    char error[128] = "";
+    ck_assert_int_eq(net_connect("no..such", 80, 1.0, NULL, 0, error, sizeof error), -1);
+    ck_assert_msg(strncmp(error, "getaddrinfo no..such: ", 22) == 0, "error: %s", error);
+    ck_assert_str_ne(net_reason(error), "");
+    ck_assert_str_ne(net_reason(error), "timed out");
 }
 END_TEST
 
@@ -161,7 +178,7 @@ static Suite *net_suite(void)
     tcase_add_test(tc, tries_every_address_of_a_name);
     tcase_add_test(tc, refused_port_fails_at_once);
     tcase_add_test(tc, unanswered_connect_times_out_within_bounds);
-    tcase_add_test(tc, stop_pipe_ends_the_wait);
+    tcase_add_test(tc, stop_ends_the_wait);
     tcase_add_test(tc, resolver_errors_are_reported);
     suite_add_tcase(s, tc);
     return s;

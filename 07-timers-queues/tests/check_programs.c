@@ -407,10 +407,11 @@ static int faults_injected(const char *err, const char *kind)
  * then "timed out".) */
 START_TEST(pool_demo_counts_every_byte_under_faults)
 {
+    SKIP_UNLESS(have_preload(), "needs Linux (LD_PRELOAD)");
     struct run r;
     setenv("FAULT_INJECT_LOG", "1", 1);
-    fault_injection("io:short;io:eintr@every=3;accept:eintr@every=2;connect:eintr;"
-                    "poll:eintr@every=4");
+    ck_assert(fault_injection("io:short;io:eintr@every=3;accept:eintr@every=2;connect:eintr;"
+                              "poll:eintr@every=4"));
     RUN(&r, "./pool_demo", "-s", "0.5");
     check_pool_demo(&r);
     ck_assert_msg(faults_injected(r.err, "short") >= 10 && faults_injected(r.err, "EINTR") >= 10,
@@ -657,6 +658,7 @@ static bool wait_for_round(struct child *c, const char *want, int listener, int 
  * false "up" from a socket that never connected, nor a lost timeout. */
 START_TEST(port_monitor_probes_right_under_faults)
 {
+    SKIP_UNLESS(have_preload(), "needs Linux (LD_PRELOAD)");
     make_scratch();
     int up_port, slow_port;
     int up = test_listener(128, &up_port);
@@ -671,7 +673,7 @@ START_TEST(port_monitor_probes_right_under_faults)
     in_scratch("page.html", page_path, sizeof page_path);
 
     setenv("FAULT_INJECT_LOG", "1", 1);
-    fault_injection("connect:eintr;poll:eintr@every=2;io:short;io:eintr@every=3");
+    ck_assert(fault_injection("connect:eintr;poll:eintr@every=2;io:short;io:eintr@every=3"));
     struct run r;
     RUN(&r, "./port_monitor", "--once", "-f", hosts, "-o", page_path, "-T", "0.4");
     ASSERT_EXIT(r, 1);
@@ -957,6 +959,23 @@ START_TEST(every_program_handles_bad_usage)
                      "Usage: timer_demo [-n RUNS] [-s SCALE] [-r SEED] [-o]   (RUNS 0: until "
                      "Ctrl-C)\n");
     run_free(&r);
+    /* The option tables name each bad value as the getopt blocks they replaced did. */
+    const char *const named[][4] = {
+        {"./timer_demo", "-s", "0", "timer_demo: bad scale '0': expected 0.001 to 60\n"},
+        {"./queue_demo", "-d", "x", "queue_demo: bad delay 'x': expected seconds\n"},
+        {"./pool_demo", "-s", "0.001", "pool_demo: bad scale '0.001': expected 0.01 to 100\n"},
+        {"./port_monitor", "-T", "0",
+         "port_monitor: bad timeout '0': expected 0.001 to 60 seconds\n"},
+        {"./port_monitor", "-w", "0", "port_monitor: bad worker count '0': expected 1 to 256\n"},
+    };
+    for (size_t i = 0; i < sizeof named / sizeof named[0]; i++) {
+        run(&r, 10000, (const char *const[]){named[i][0], named[i][1], named[i][2], NULL});
+        ck_assert_msg(r.code == 2, "%s %s %s: exit %d", named[i][0], named[i][1], named[i][2],
+                      r.code);
+        ck_assert_msg(strncmp(r.err, named[i][3], strlen(named[i][3])) == 0, "%s %s %s said:\n%s",
+                      named[i][0], named[i][1], named[i][2], r.err);
+        run_free(&r);
+    }
     const char *const bad[][4] = {{"./timer_demo", "-s", "0"},     {"./timer_demo", "-s", "nan"},
                                   {"./timer_demo", "-r", "-1"},    {"./queue_demo", "-w", "0"},
                                   {"./queue_demo", "-n", "1e3"},   {"./queue_demo", "-d", "x"},

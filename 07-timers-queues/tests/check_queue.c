@@ -112,9 +112,31 @@ struct blocked_call {
     long long returned_at;
 };
 
+/* How many blocked_call threads have begun, so that a test waits for them to be
+ * running (a condition) before it gives them a moment to fall asleep in put or get:
+ * on a busy machine a thread can start much later than a fixed pause expects. */
+static pthread_mutex_t begun_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t begun_changed = PTHREAD_COND_INITIALIZER;
+static int begun;
+
+/* Wait until COUNT blocked_call threads in all have begun, then pause MS: the little
+ * way left from there into the wait takes microseconds. */
+static void wait_until_begun(int count, int ms)
+{
+    pthread_mutex_lock(&begun_lock);
+    while (begun < count)
+        pthread_cond_wait(&begun_changed, &begun_lock);
+    pthread_mutex_unlock(&begun_lock);
+    pause_ms(ms);
+}
+
 static void *blocked_call_run(void *arg)
 {
     struct blocked_call *c = arg;
+    pthread_mutex_lock(&begun_lock);
+    begun++;
+    pthread_cond_broadcast(&begun_changed);
+    pthread_mutex_unlock(&begun_lock);
     c->status =
         c->is_put ? queue_put(c->q, c->item, c->timeout) : queue_get(c->q, &c->item, c->timeout);
     c->returned_at = monotonic_ms();
@@ -130,11 +152,12 @@ START_TEST(blocking_put_and_get_wake_up)
     void *item;
     pthread_t thread;
     ck_assert_int_eq(queue_init(&q, 1), 0);
+    begun = 0; /* (no other thread yet) */
 
     for (int timed = 0; timed < 2; timed++) {
         struct blocked_call get = {.q = &q, .timeout = timed ? 5.0 : -1};
         ck_assert_int_eq(pthread_create(&thread, NULL, blocked_call_run, &get), 0);
-        pause_ms(50); /* let it block */
+        wait_until_begun(2 * timed + 1, 50); /* let it block */
         long long put_at = monotonic_ms();
         ck_assert_int_eq(queue_put(&q, ITEM(42), 0), QUEUE_OK);
         pthread_join(thread, NULL);
@@ -146,7 +169,7 @@ START_TEST(blocking_put_and_get_wake_up)
         struct blocked_call put = {
             .q = &q, .is_put = true, .item = ITEM(2), .timeout = timed ? 5.0 : -1};
         ck_assert_int_eq(pthread_create(&thread, NULL, blocked_call_run, &put), 0);
-        pause_ms(50);
+        wait_until_begun(2 * timed + 2, 50);
         long long got_at = monotonic_ms();
         ck_assert_int_eq(queue_get(&q, &item, 0), QUEUE_OK);
         ck_assert_uint_eq(VALUE(item), 1);
@@ -334,6 +357,7 @@ START_TEST(close_wakes_every_blocked_worker)
     ck_assert_int_eq(queue_init(&empty, 4), 0);
     ck_assert_int_eq(queue_init(&full, 1), 0);
     ck_assert_int_eq(queue_put(&full, ITEM(7), 0), QUEUE_OK);
+    begun = 0; /* (no other thread yet) */
     for (int i = 0; i < GETTERS + PUTTERS; i++) {
         bool is_put = i >= GETTERS;
         calls[i] = (struct blocked_call){.q = is_put ? &full : &empty,
@@ -342,7 +366,7 @@ START_TEST(close_wakes_every_blocked_worker)
                                          .item = ITEM(100 + i)};
         ck_assert_int_eq(pthread_create(&threads[i], NULL, blocked_call_run, &calls[i]), 0);
     }
-    pause_ms(100); /* let them all block */
+    wait_until_begun(GETTERS + PUTTERS, 100); /* let them all block */
     long long closed_at = monotonic_ms();
     queue_close(&empty);
     queue_close(&full);
