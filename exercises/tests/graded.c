@@ -420,10 +420,15 @@ int fault_notes(const char *stderr_text, const char *kind)
     char want[32];
     int n = 0;
     snprintf(want, sizeof want, ": %s\n", kind);
-    for (const char *p = stderr_text; (p = strstr(p, "fault_inject: fd ")) != NULL; p++) {
-        const char *end = strchr(p, '\n');
-        size_t len = strlen(want);
-        n += end != NULL && (size_t)(end + 1 - p) >= len && memcmp(end + 1 - len, want, len) == 0;
+    size_t len = strlen(want);
+    /* Line by line: strstr over the whole rest costs a sanitizer's interceptor a strlen of
+     * that rest at every call, quadratic in the tens of thousands of notes of a 1 MiB test
+     * (11-15 s under ASan instead of 0.1 s). */
+    for (const char *p = stderr_text, *end; (end = strchr(p, '\n')) != NULL; p = end + 1) {
+        const char *note = p;
+        while (note < end && strncmp(note, "fault_inject: fd ", 17) != 0)
+            note++;
+        n += note < end && (size_t)(end + 1 - note) >= len && memcmp(end + 1 - len, want, len) == 0;
     }
     return n;
 }
