@@ -22,9 +22,19 @@
  *   readable while clients wait in the backlog, so a level-triggered loop that
  *   simply returns would call accept again at once, forever: 100% CPU. We stop
  *   watching the listener until a connection closes or 100 ms have passed.
+ * - Room for thousands of clients: at start the soft limit on descriptors
+ *   (RLIMIT_NOFILE) is raised as far as the hard limit allows (room.c). Shells start
+ *   programs with 1024 (Linux) or 256 (macOS), far below what the system would let
+ *   this one loop serve, as Redis raises its own limit to fit maxclients.
  * - SIGTERM/SIGINT through a self-pipe watched like any socket: clean exit 0.
  *
+ * The socket calls are in net.c: net_server_start (the stop pipe, a non-blocking
+ * listener, the listening line) and net_accept_one (accept a client, non-blocking,
+ * with its address as text). SIGPIPE is ignored there (net_stop_install), so a send to
+ * a client that is gone fails with EPIPE instead of killing the server.
+ *
  * Usage: async_echo [-H HOST] [-p PORT] [-b poll|epoll] [-m BYTES] [-q]
+ *        (-b epoll only on Linux: the usage says which backends a build has)
  *
  * Try:   terminal 1: ./async_echo -b poll
  *        terminal 2: ../02-tcp-echo/echo_client -p 50007 hello     (or: nc 127.0.0.1 50007)
@@ -35,21 +45,20 @@
 #include "cli.h"
 #include "loop.h"
 #include "net.h"
+#include "room.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #define PROGRAM "async_echo"
 #define USAGE                                                                                      \
-    "Usage: async_echo [-H HOST] [-p PORT] [-b poll|epoll] [-m BYTES] [-q]   (defaults "           \
-    "127.0.0.1, 50007, epoll, 1048576)"
+    "Usage: async_echo [-H HOST] [-p PORT] [-b " LOOP_BACKENDS "] [-m BYTES] [-q]   (defaults "    \
+    "127.0.0.1, 50007, " LOOP_DEFAULT_BACKEND ", 1048576)"
 
 enum {
     READ_CHUNK = 65536,     /* one recv at most this much: one call per readiness event */
@@ -68,7 +77,7 @@ struct connection {
 
 struct server {
     struct loop *loop;
-    int listener, stop_fd;
+    int listener;
     bool quiet, stopping;
     size_t max_pending;              /* -m: the bound on a connection's output buffer */
     struct connection **connections; /* connections[fd], for the shutdown */
@@ -81,13 +90,6 @@ struct server {
      * not take all of it at once. */
     char chunk[READ_CHUNK];
 };
-
-static long long now_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
 
 static void on_client(struct loop *loop, int fd, int events, void *data);
 
@@ -159,7 +161,7 @@ static void read_client(struct server *server, struct connection *c)
     }
     size_t sent = 0;
     if (c->out_len == 0) { /* nothing queued before: the bytes can go out at once */
-        ssize_t put = send(c->fd, server->chunk, (size_t)n, MSG_NOSIGNAL);
+        ssize_t put = send(c->fd, server->chunk, (size_t)n, 0); /* a gone client: EPIPE */
         if (put < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
             close_connection(server, c, strerror(errno));
             return;
@@ -185,7 +187,7 @@ static void read_client(struct server *server, struct connection *c)
 /* The socket is writable and bytes are waiting: send as many as it takes. */
 static void write_client(struct server *server, struct connection *c)
 {
-    ssize_t put = send(c->fd, c->out + c->out_start, c->out_len, MSG_NOSIGNAL);
+    ssize_t put = send(c->fd, c->out + c->out_start, c->out_len, 0);
     if (put < 0) {
         if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
             close_connection(server, c, strerror(errno)); /* EPIPE, ECONNRESET */
@@ -231,7 +233,7 @@ static void pause_accepting(struct server *server, int error)
     loop_unwatch(server->loop, server->listener);
     server->accept_paused = true;
     server->closed_since_pause = false;
-    server->resume_ms = now_ms() + ACCEPT_PAUSE_MS;
+    server->resume_ms = net_monotonic_ms() + ACCEPT_PAUSE_MS;
 }
 
 static void on_listener(struct loop *loop, int fd, int events, void *data);
@@ -243,45 +245,30 @@ static void resume_accepting(struct server *server)
         pause_accepting(server, errno); /* try again later */
 }
 
-/* Make room for connections[FD]. Returns 0 or -1. */
-static int make_room(struct server *server, int fd)
-{
-    if (fd < server->connections_size)
-        return 0;
-    int size = server->connections_size ? server->connections_size : 64;
-    while (size <= fd)
-        size *= 2;
-    struct connection **bigger = realloc(server->connections, (size_t)size * sizeof *bigger);
-    if (bigger == NULL)
-        return -1;
-    memset(bigger + server->connections_size, 0,
-           (size_t)(size - server->connections_size) * sizeof *bigger);
-    server->connections = bigger;
-    server->connections_size = size;
-    return 0;
-}
-
 /* The listener is readable: accept the waiting clients (a bounded number per event). */
 static void on_listener(struct loop *loop, int fd, int events, void *data)
 {
     struct server *server = data;
     (void)events;
     for (int i = 0; i < ACCEPTS_PER_EVENT; i++) {
-        struct sockaddr_storage address;
-        socklen_t len = sizeof address;
-        int client = accept(fd, (struct sockaddr *)&address, &len);
+        char address[NET_ADDRESS_SIZE];
+        int client = net_accept_one(fd, false, address, sizeof address);
         if (client < 0) {
-            if (errno == EAGAIN || errno == EWOULDBLOCK)
-                return; /* nobody else waiting */
-            if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO)
-                continue; /* that client gave up, or a signal: try the next */
-            /* EMFILE, ENFILE, ENOBUFS, ENOMEM, or anything unexpected: returning
-             * would make a level-triggered loop call us again at once. Pause. */
-            pause_accepting(server, errno);
+            /* EAGAIN: nobody else waits (or that one gave up, or a signal came); if somebody
+             * still does, the level-triggered loop reports the listener again. Anything
+             * else (EMFILE, ENFILE, ENOBUFS, ENOMEM): returning alone would make the loop
+             * call us again at once, forever. Pause. */
+            if (errno != EAGAIN)
+                pause_accepting(server, errno);
             return;
         }
+        /* connections[client] (room.c: the table doubles when the fd is past its end) */
+        struct connection **table =
+            make_room(server->connections, &server->connections_size, sizeof *table, client);
+        if (table != NULL)
+            server->connections = table;
         struct connection *c = calloc(1, sizeof *c);
-        if (c == NULL || make_room(server, client) < 0 || net_set_nonblocking(client) < 0 ||
+        if (c == NULL || table == NULL ||
             loop_watch(loop, client, LOOP_READABLE, on_client, c) < 0) {
             if (!server->quiet)
                 fprintf(stderr, "%s: cannot take a client: %s\n", PROGRAM, strerror(errno));
@@ -291,7 +278,7 @@ static void on_listener(struct loop *loop, int fd, int events, void *data)
         }
         c->server = server;
         c->fd = client;
-        net_format_address((struct sockaddr *)&address, c->address, sizeof c->address);
+        memcpy(c->address, address, sizeof c->address);
         server->connections[client] = c;
         server->open++;
         if (!server->quiet)
@@ -299,88 +286,51 @@ static void on_listener(struct loop *loop, int fd, int events, void *data)
     }
 }
 
-/* The self-pipe is readable: a signal asked us to stop. */
+/* The self-pipe is readable: a signal asked us to stop. (Its byte stays there: net.h.) */
 static void on_stop(struct loop *loop, int fd, int events, void *data)
 {
     struct server *server = data;
-    char bytes[16];
     (void)loop;
+    (void)fd;
     (void)events;
-    while (read(fd, bytes, sizeof bytes) > 0)
-        ;
     server->stopping = true;
 }
 
 int main(int argc, char *argv[])
 {
-    static const struct option options[] = {
-        {"host", required_argument, NULL, 'H'},
-        {"port", required_argument, NULL, 'p'},
-        {"backend", required_argument, NULL, 'b'},
-        {"max-pending", required_argument, NULL, 'm'},
-        {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},
+    static struct server server = {.listener = -1};
+    struct net_options net = {.host = "127.0.0.1", .port = 50007, .min_port = 0};
+    int backend = -1; /* -b: an index into loop_backend_names; -1: the default */
+    long max_pending = 1 << 20;
+    const struct cli_option options[] = {
+        {'b', "backend", CLI_CHOICE, &backend, "backend", 0, 0, LOOP_BACKENDS_EXPECTED,
+         loop_backend_names},
+        {'m', "max-pending", CLI_LONG, &max_pending, "size", 1, 1L << 30, "1 to 1073741824 bytes",
+         NULL},
         {0},
     };
-    static struct server server = {.listener = -1, .stop_fd = -1, .max_pending = 1 << 20};
-    const char *host = "127.0.0.1", *port = "50007", *backend = NULL;
-    long number;
-    int opt, status = 0;
+    int status = parse_net_options(argc, argv, PROGRAM, USAGE, "Hpq", options, false, &net);
+    if (status >= 0)
+        return status; /* -h (0), or bad usage (2): cli.c has said what was wrong */
+    server.quiet = net.quiet;
+    server.max_pending = (size_t)max_pending;
 
-    while ((opt = getopt_long(argc, argv, "H:p:b:m:qh", options, NULL)) != -1) {
-        switch (opt) {
-        case 'H':
-            host = optarg;
-            break;
-        case 'p':
-            if (parse_port(optarg, 0, &number) != 0)
-                return usage_error(PROGRAM, USAGE, "bad port '%s': expected 0..65535", optarg);
-            port = optarg;
-            break;
-        case 'b':
-            if (strcmp(optarg, "poll") != 0 && strcmp(optarg, "epoll") != 0)
-                return usage_error(PROGRAM, USAGE, "bad backend '%s': expected poll or epoll",
-                                   optarg);
-            backend = optarg;
-            break;
-        case 'm':
-            if (parse_long(optarg, 1, 1L << 30, &number) != 0)
-                return usage_error(PROGRAM, USAGE, "bad size '%s': expected 1..1073741824 bytes",
-                                   optarg);
-            server.max_pending = (size_t)number;
-            break;
-        case 'q':
-            server.quiet = true;
-            break;
-        case 'h':
-            puts(USAGE);
-            return 0;
-        default:
-            return usage_error(PROGRAM, USAGE, NULL);
-        }
-    }
-    if (optind < argc)
-        return usage_error(PROGRAM, USAGE, "unexpected argument '%s'", argv[optind]);
-
-    char error[256];
-    server.loop = loop_create(backend);
+    raise_descriptor_limit(0); /* as many clients as the system allows: see above */
+    server.loop = loop_create(backend < 0 ? NULL : loop_backend_names[backend]);
     if (server.loop == NULL) {
-        fprintf(stderr, "%s: %s backend: %s\n", PROGRAM, backend ? backend : "default",
-                strerror(errno));
+        fprintf(stderr, "%s: %s backend: %s\n", PROGRAM,
+                backend < 0 ? LOOP_DEFAULT_BACKEND : loop_backend_names[backend], strerror(errno));
         return 1;
     }
-    server.listener = net_listen(host, port, error, sizeof error);
+    server.listener = net_server_start(PROGRAM, net.host, net.port);
     if (server.listener < 0) {
-        fprintf(stderr, "%s: %s\n", PROGRAM, error);
         loop_destroy(server.loop);
-        return 1;
+        return 1; /* net_server_start said why */
     }
-    server.stop_fd = net_stop_pipe_open();
-    if (server.stop_fd < 0 ||
-        loop_watch(server.loop, server.stop_fd, LOOP_READABLE, on_stop, &server) < 0 ||
-        loop_watch(server.loop, server.listener, LOOP_READABLE, on_listener, &server) < 0 ||
-        net_announce(server.listener) < 0) {
-        fprintf(stderr, "%s: setup: %s\n", PROGRAM, strerror(errno));
+    status = 0;
+    if (loop_watch(server.loop, net_stop_fd(), LOOP_READABLE, on_stop, &server) < 0 ||
+        loop_watch(server.loop, server.listener, LOOP_READABLE, on_listener, &server) < 0) {
+        fprintf(stderr, "%s: %s: %s\n", PROGRAM, loop_backend(server.loop), strerror(errno));
         status = 1;
         server.stopping = true;
     }
@@ -388,7 +338,7 @@ int main(int argc, char *argv[])
     while (!server.stopping) {
         int timeout = -1;
         if (server.accept_paused) {
-            long long left = server.resume_ms - now_ms();
+            long long left = server.resume_ms - net_monotonic_ms();
             timeout = left > 0 ? (int)left : 0;
         }
         if (loop_run_once(server.loop, timeout) < 0) {
@@ -396,7 +346,8 @@ int main(int argc, char *argv[])
             status = 1;
             break;
         }
-        if (server.accept_paused && (server.closed_since_pause || now_ms() >= server.resume_ms))
+        if (server.accept_paused &&
+            (server.closed_since_pause || net_monotonic_ms() >= server.resume_ms))
             resume_accepting(&server);
     }
 
@@ -405,8 +356,7 @@ int main(int argc, char *argv[])
         if (server.connections[fd] != NULL)
             close_connection(&server, server.connections[fd], "");
     free(server.connections);
-    loop_destroy(server.loop);
-    close(server.listener);
-    net_stop_pipe_close();
+    loop_destroy(server.loop); /* before the listener and the pipe are closed */
+    net_server_end(server.listener);
     return status;
 }

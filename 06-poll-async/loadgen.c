@@ -30,8 +30,14 @@
  * a chat or push server: poll() must look at every one of them at every call, epoll
  * does not (README: the numbers).
  *
+ * The connections are its own lesson, so their calls are here: getaddrinfo once, then
+ * for each a non-blocking socket and connect() (net_set_blocking, from net.c), done
+ * when the loop says it is writable. SIGPIPE is ignored (net_ignore_sigpipe): a send
+ * to a server that is gone fails with EPIPE and counts as an error. The soft limit on
+ * descriptors is raised to fit CONNS + IDLE (room.c).
+ *
  * Usage: loadgen -p PORT [-H HOST] [-c CONNS] [-s BYTES] [-d SECONDS] [-i IDLE]
- *                [-b poll|epoll]
+ *                [-b poll|epoll]   (-b epoll only on Linux)
  *
  * Try:   terminal 1: ./async_echo -p 0 -q            (note its port)
  *        terminal 2: ./loadgen -p PORT -c 1000 -d 3
@@ -39,17 +45,16 @@
  */
 #include "cli.h"
 #include "loop.h"
+#include "net.h"
+#include "room.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <getopt.h>
 #include <netdb.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -57,7 +62,7 @@
 #define PROGRAM "loadgen"
 #define USAGE                                                                                      \
     "Usage: loadgen -p PORT [-H HOST] [-c CONNS] [-s BYTES] [-d SECONDS] [-i IDLE] "               \
-    "[-b poll|epoll]   (defaults 127.0.0.1, 1, 64, 3, 0, epoll)"
+    "[-b " LOOP_BACKENDS "]   (defaults 127.0.0.1, 1, 64, 3, 0, " LOOP_DEFAULT_BACKEND ")"
 
 enum {
     TAPE_PERIOD = 65536,  /* messages are windows onto a tape of this many random bytes */
@@ -157,7 +162,7 @@ static void send_more(struct connection *c)
     while (c->sent < size) {
         size_t len;
         const char *bytes = message_at(c, c->sent, size - c->sent, &len);
-        ssize_t n = send(c->fd, bytes, len, MSG_NOSIGNAL);
+        ssize_t n = send(c->fd, bytes, len, 0);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
@@ -317,8 +322,7 @@ static void open_more(struct generator *gen)
             continue;
         }
         /* Non-blocking connect: EINPROGRESS now, writable when it is done. */
-        int flags = fcntl(c->fd, F_GETFL);
-        if (flags < 0 || fcntl(c->fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+        if (net_set_blocking(c->fd, false) < 0) {
             fail(c, false, "fcntl", errno);
             continue;
         }
@@ -352,103 +356,54 @@ static uint32_t percentile(const struct generator *gen, int p)
 }
 
 /* Make sure COUNT connections fit under RLIMIT_NOFILE, raising the soft limit up to
- * the hard one if needed. Returns 0, or -1 after saying why not. */
+ * the hard one if needed (room.c). Returns 0, or -1 after saying why not. */
 static int enough_descriptors(int count)
 {
-    struct rlimit limit;
-    rlim_t need = (rlim_t)count + 16; /* stdin, stdout, stderr, the loop's own fds */
-    if (getrlimit(RLIMIT_NOFILE, &limit) < 0)
-        return 0;
-    if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < need) {
-        limit.rlim_cur =
-            limit.rlim_max == RLIM_INFINITY || limit.rlim_max >= need ? need : limit.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &limit);
-        if (limit.rlim_cur < need) {
-            fprintf(stderr, "%s: -c %d needs %lu file descriptors, the limit is %lu (ulimit -Hn)\n",
-                    PROGRAM, count, (unsigned long)need, (unsigned long)limit.rlim_max);
-            return -1;
-        }
+    long need = (long)count + 16; /* stdin, stdout, stderr, the loop's own fds */
+    long limit = raise_descriptor_limit(need);
+    if (limit >= 0 && limit < need) {
+        fprintf(stderr, "%s: -c %d needs %ld file descriptors, the limit is %ld (ulimit -Hn)\n",
+                PROGRAM, count, need, limit);
+        return -1;
     }
     return 0;
 }
 
 int main(int argc, char *argv[])
 {
-    static const struct option options[] = {
-        {"host", required_argument, NULL, 'H'},
-        {"port", required_argument, NULL, 'p'},
-        {"connections", required_argument, NULL, 'c'},
-        {"size", required_argument, NULL, 's'},
-        {"duration", required_argument, NULL, 'd'},
-        {"idle", required_argument, NULL, 'i'},
-        {"backend", required_argument, NULL, 'b'},
-        {"help", no_argument, NULL, 'h'},
+    static struct generator gen = {.count = 1, .size = 64};
+    struct net_options net = {.host = "127.0.0.1", .port = 0, .min_port = 1};
+    int backend = -1; /* -b: an index into loop_backend_names; -1: the default */
+    long size = 64;
+    double seconds = 3;
+    const struct cli_option options[] = {
+        {'c', "connections", CLI_INT, &gen.count, "count", 1, 100000, NULL, NULL},
+        {'s', "size", CLI_LONG, &size, "size", 1, 16L << 20, "1 to 16777216 bytes", NULL},
+        {'d', "duration", CLI_SECONDS, &seconds, "duration", 0.001, 0, NULL, NULL},
+        {'i', "idle", CLI_INT, &gen.idle, "count", 0, 100000, NULL, NULL},
+        {'b', "backend", CLI_CHOICE, &backend, "backend", 0, 0, LOOP_BACKENDS_EXPECTED,
+         loop_backend_names},
         {0},
     };
-    static struct generator gen = {.count = 1, .size = 64};
-    const char *host = "127.0.0.1", *port = NULL, *backend = NULL;
-    double seconds = 3;
-    long number;
-    int opt;
-
-    while ((opt = getopt_long(argc, argv, "H:p:c:s:d:i:b:h", options, NULL)) != -1) {
-        switch (opt) {
-        case 'H':
-            host = optarg;
-            break;
-        case 'p':
-            if (parse_port(optarg, 1, &number) != 0)
-                return usage_error(PROGRAM, USAGE, "bad port '%s': expected 1..65535", optarg);
-            port = optarg;
-            break;
-        case 'c':
-            if (parse_long(optarg, 1, 100000, &number) != 0)
-                return usage_error(PROGRAM, USAGE, "bad count '%s': expected 1..100000", optarg);
-            gen.count = (int)number;
-            break;
-        case 'i':
-            if (parse_long(optarg, 0, 100000, &number) != 0)
-                return usage_error(PROGRAM, USAGE, "bad count '%s': expected 0..100000", optarg);
-            gen.idle = (int)number;
-            break;
-        case 's':
-            if (parse_long(optarg, 1, 16L << 20, &number) != 0)
-                return usage_error(PROGRAM, USAGE, "bad size '%s': expected 1..16777216 bytes",
-                                   optarg);
-            gen.size = (size_t)number;
-            break;
-        case 'd':
-            if (parse_seconds(optarg, &seconds) != 0 || seconds <= 0)
-                return usage_error(PROGRAM, USAGE, "bad duration '%s': expected seconds > 0",
-                                   optarg);
-            break;
-        case 'b':
-            if (strcmp(optarg, "poll") != 0 && strcmp(optarg, "epoll") != 0)
-                return usage_error(PROGRAM, USAGE, "bad backend '%s': expected poll or epoll",
-                                   optarg);
-            backend = optarg;
-            break;
-        case 'h':
-            puts(USAGE);
-            return 0;
-        default:
-            return usage_error(PROGRAM, USAGE, NULL);
-        }
-    }
-    if (optind < argc)
-        return usage_error(PROGRAM, USAGE, "unexpected argument '%s'", argv[optind]);
-    if (port == NULL)
+    int status = parse_net_options(argc, argv, PROGRAM, USAGE, "Hp", options, false, &net);
+    if (status >= 0)
+        return status; /* -h (0), or bad usage (2): cli.c has said what was wrong */
+    if (net.port == 0) /* -p has no default: which server to load is the caller's choice */
         return usage_error(PROGRAM, USAGE, "which port? (-p PORT)");
+    gen.size = (size_t)size;
     gen.total = gen.count + gen.idle;
     if (enough_descriptors(gen.total) < 0)
         return 1;
 
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
-    int rc = getaddrinfo(host, port, &hints, &gen.address);
+    char port[8];
+    snprintf(port, sizeof port, "%d", net.port);
+    int rc = getaddrinfo(net.host, port, &hints, &gen.address);
     if (rc != 0) {
-        fprintf(stderr, "%s: getaddrinfo %s: %s\n", PROGRAM, host, gai_strerror(rc));
+        fprintf(stderr, "%s: getaddrinfo %s: %s\n", PROGRAM, net.host, gai_strerror(rc));
         return 1;
     }
+    net_ignore_sigpipe(); /* a server gone away: send fails with EPIPE, counted */
     /* The tape: xorshift32, fixed seed. Every byte value occurs, NUL included. */
     uint32_t x = 2463534242u;
     for (size_t i = 0; i < TAPE_PERIOD; i++) {
@@ -458,7 +413,7 @@ int main(int argc, char *argv[])
         gen.tape[i] = gen.tape[i + TAPE_PERIOD] = (char)(x >> 24);
     }
     gen.connections = calloc((size_t)gen.total, sizeof *gen.connections);
-    gen.loop = loop_create(backend);
+    gen.loop = loop_create(backend < 0 ? NULL : loop_backend_names[backend]);
     if (gen.connections == NULL || gen.loop == NULL) {
         fprintf(stderr, "%s: setup: %s\n", PROGRAM, strerror(errno));
         return 1;

@@ -2,6 +2,7 @@
  * from fd to callback, and the dispatch of what the backend reports. */
 #include "loop.h"
 #include "loop_backend.h"
+#include "room.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -27,27 +28,29 @@ struct loop {
     unsigned long round; /* counts the rounds of loop_run_once */
 };
 
+/* The backends this build has, in the order of LOOP_BACKENDS; the last is the default,
+ * the best available. */
 static const struct loop_backend *const backends[] = {
-#ifdef __linux__
-    &loop_epoll_backend, /* the first is the default: the best available */
-#endif
     &loop_poll_backend,
-};
-
-const char *loop_backends(void)
-{
-#ifdef __linux__
-    return "poll|epoll";
-#else
-    return "poll";
+#ifdef LOOP_HAVE_EPOLL
+    &loop_epoll_backend,
 #endif
-}
+};
+enum { BACKENDS = sizeof backends / sizeof backends[0] };
+
+const char *const loop_backend_names[] = {
+    "poll",
+#ifdef LOOP_HAVE_EPOLL
+    "epoll",
+#endif
+    NULL,
+};
 
 struct loop *loop_create(const char *name)
 {
-    const struct loop_backend *backend = NULL;
-    for (size_t i = 0; i < sizeof backends / sizeof backends[0] && backend == NULL; i++)
-        if (name == NULL || strcmp(name, backends[i]->name) == 0)
+    const struct loop_backend *backend = name == NULL ? backends[BACKENDS - 1] : NULL;
+    for (size_t i = 0; i < BACKENDS && backend == NULL; i++)
+        if (strcmp(name, backends[i]->name) == 0)
             backend = backends[i];
     if (backend == NULL) {
         errno = EINVAL;
@@ -70,31 +73,17 @@ const char *loop_backend(const struct loop *loop)
     return loop->backend->name;
 }
 
-/* Make room for watches[FD]: double the table until FD fits. */
-static int make_room(struct loop *loop, int fd)
-{
-    if (fd < loop->watches_size)
-        return 0;
-    int size = loop->watches_size ? loop->watches_size : 64;
-    while (size <= fd)
-        size *= 2;
-    struct watch *bigger = realloc(loop->watches, (size_t)size * sizeof *bigger);
-    if (bigger == NULL)
-        return -1;
-    memset(bigger + loop->watches_size, 0, (size_t)(size - loop->watches_size) * sizeof *bigger);
-    loop->watches = bigger;
-    loop->watches_size = size;
-    return 0;
-}
-
 int loop_watch(struct loop *loop, int fd, int events, loop_callback *callback, void *data)
 {
     if (fd < 0 || events == 0 || (events & ~(LOOP_READABLE | LOOP_WRITABLE)) != 0) {
         errno = EINVAL;
         return -1;
     }
-    if (make_room(loop, fd) < 0)
+    /* watches[fd]: a new fd's entry starts zeroed, "not watched". */
+    struct watch *watches = make_room(loop->watches, &loop->watches_size, sizeof *watches, fd);
+    if (watches == NULL)
         return -1;
+    loop->watches = watches;
     struct watch *w = &loop->watches[fd];
     if (w->events != events && loop->backend->update(loop->state, fd, w->events, events) < 0)
         return -1;
@@ -121,18 +110,13 @@ void loop_unwatch(struct loop *loop, int fd)
 
 int loop_run_once(struct loop *loop, int timeout_ms)
 {
-    /* Room to report every watched fd at once. Grown here, never by a callback:
-     * the callbacks run while this array is being walked. */
-    if (loop->watched > loop->fired_size || loop->fired == NULL) {
-        int size = loop->fired_size ? loop->fired_size : 64;
-        while (size < loop->watched)
-            size *= 2;
-        struct loop_fired *bigger = realloc(loop->fired, (size_t)size * sizeof *bigger);
-        if (bigger == NULL)
-            return -1;
-        loop->fired = bigger;
-        loop->fired_size = size;
-    }
+    /* Room to report every watched fd at once (fired[0 .. watched], so never empty).
+     * Grown here, never by a callback: the callbacks run while this array is walked. */
+    struct loop_fired *fired =
+        make_room(loop->fired, &loop->fired_size, sizeof *fired, loop->watched);
+    if (fired == NULL)
+        return -1;
+    loop->fired = fired;
     int n = loop->backend->wait(loop->state, loop->fired, loop->fired_size, timeout_ms);
     if (n < 0)
         return errno == EINTR ? 0 : -1;

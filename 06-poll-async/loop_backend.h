@@ -9,6 +9,8 @@
 #ifndef LOOP_BACKEND_H
 #define LOOP_BACKEND_H
 
+#include "loop.h" /* LOOP_HAVE_EPOLL */
+
 struct loop_fired {
     int fd;
     int events; /* LOOP_READABLE | LOOP_WRITABLE */
@@ -29,7 +31,7 @@ struct loop_backend {
 };
 
 extern const struct loop_backend loop_poll_backend;
-#ifdef __linux__
+#ifdef LOOP_HAVE_EPOLL
 extern const struct loop_backend loop_epoll_backend;
 #endif
 

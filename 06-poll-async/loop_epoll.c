@@ -1,5 +1,5 @@
-/* loop_epoll.c -- the epoll(7) backend of the event loop (Linux only; see
- * loop_backend.h).
+/* loop_epoll.c -- the epoll(7) backend of the event loop (see loop_backend.h). Linux
+ * only: built where LOOP_HAVE_EPOLL says (loop.h), empty elsewhere and with PORTABLE=1.
  *
  * The kernel keeps the watched set (epoll_ctl adds, modifies, deletes) and
  * epoll_wait returns only the fds that are ready: O(ready fds) per wait, however
@@ -7,12 +7,12 @@
  * again at the next wait, so a callback never has to drain a socket in one go (the
  * benchmark's baseline_echo.c shows the edge-triggered alternative).
  */
-#ifdef __linux__
-#include "loop.h"
 #include "loop_backend.h"
 
+#ifdef LOOP_HAVE_EPOLL
+#include "room.h"
+
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <unistd.h>
@@ -61,13 +61,10 @@ static int epoll_backend_update(void *state, int fd, int old_events, int new_eve
 static int epoll_backend_wait(void *state, struct loop_fired *fired, int max, int timeout_ms)
 {
     struct epoll_state *s = state;
-    if (max > s->size) {
-        struct epoll_event *bigger = realloc(s->events, (size_t)max * sizeof *bigger);
-        if (bigger == NULL)
-            return -1;
-        s->events = bigger;
-        s->size = max;
-    }
+    struct epoll_event *room = make_room(s->events, &s->size, sizeof *room, max - 1);
+    if (room == NULL)
+        return -1;
+    s->events = room;
     int n = epoll_wait(s->epfd, s->events, max, timeout_ms);
     for (int i = 0; i < n; i++) {
         unsigned got = s->events[i].events;

@@ -11,10 +11,10 @@
  */
 #include "loop.h"
 #include "loop_backend.h"
+#include "room.h"
 
 #include <poll.h>
 #include <stdlib.h>
-#include <string.h>
 
 struct poll_state {
     struct pollfd *fds; /* the watched set, dense: fds[0 .. count) */
@@ -47,24 +47,14 @@ static int poll_update(void *state, int fd, int old_events, int new_events)
     struct poll_state *s = state;
 
     if (old_events == 0) { /* add: append to the array */
-        if (fd >= s->slot_size) {
-            int size = s->slot_size ? s->slot_size : 64;
-            while (size <= fd)
-                size *= 2;
-            int *bigger = realloc(s->slot, (size_t)size * sizeof *bigger);
-            if (bigger == NULL)
-                return -1;
-            s->slot = bigger;
-            s->slot_size = size;
-        }
-        if (s->count == s->size) {
-            int size = s->size ? s->size * 2 : 64;
-            struct pollfd *bigger = realloc(s->fds, (size_t)size * sizeof *bigger);
-            if (bigger == NULL)
-                return -1;
-            s->fds = bigger;
-            s->size = size;
-        }
+        int *slot = make_room(s->slot, &s->slot_size, sizeof *slot, fd);
+        if (slot == NULL)
+            return -1;
+        s->slot = slot;
+        struct pollfd *fds = make_room(s->fds, &s->size, sizeof *fds, s->count);
+        if (fds == NULL)
+            return -1;
+        s->fds = fds;
         s->slot[fd] = s->count;
         s->fds[s->count++] = (struct pollfd){.fd = fd, .events = to_poll(new_events)};
     } else if (new_events != 0) { /* modify: Python's poll_object.modify */

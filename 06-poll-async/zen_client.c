@@ -21,6 +21,10 @@
  * right answers come from zen.c, as the Python's come from zen_utils. -e sends a question
  * without its '?' and closes: the server must cope, and log it.
  *
+ * The socket calls are in net.c: net_connect (getaddrinfo, socket, connect, within a
+ * timeout) and net_send_all (sock.sendall). recv_until_dot is here: it is the lesson's
+ * zen_utils.recv_until.
+ *
  * Usage: zen_client [-H HOST] [-p PORT] [-e]   (defaults 127.0.0.1 and 1060)
  *
  * Try:   terminal 1: ./zen_server
@@ -28,11 +32,10 @@
  * See also: zen_server.c, zen.c (the protocol and its answers).
  */
 #include "cli.h"
+#include "net.h"
 #include "zen.h"
 
 #include <errno.h>
-#include <getopt.h>
-#include <netdb.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,47 +48,8 @@
 #define PROGRAM "zen_client"
 #define USAGE   "Usage: zen_client [-H HOST] [-p PORT] [-e]   (defaults 127.0.0.1 and 1060)"
 
+/* Seconds we wait for the connection, and for each answer. */
 enum { ANSWER_TIMEOUT_S = 10, ANSWER_MAX = 256 };
-
-/* Connect to HOST:PORT, trying each address getaddrinfo gives. Returns the socket,
- * or -1 after printing `zen_client: connect HOST:PORT: reason`. */
-static int connect_to(const char *host, const char *port)
-{
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *list;
-    int rc = getaddrinfo(host, port, &hints, &list);
-    if (rc != 0) {
-        fprintf(stderr, "%s: getaddrinfo %s: %s\n", PROGRAM, host, gai_strerror(rc));
-        return -1;
-    }
-    int fd = -1, error = 0;
-    for (struct addrinfo *ai = list; ai != NULL && fd < 0; ai = ai->ai_next) {
-        fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
-        if (fd >= 0 && connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
-            error = errno;
-            close(fd);
-            fd = -1;
-        }
-    }
-    freeaddrinfo(list);
-    if (fd < 0)
-        fprintf(stderr, "%s: connect %s:%s: %s\n", PROGRAM, host, port, strerror(error));
-    return fd;
-}
-
-/* sock.sendall(): loop over short sends. Returns 0 or -1 (errno). */
-static int send_all(int fd, const char *data, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = send(fd, data, len, MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -1;
-        data += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
 
 /* zen_utils.recv_until(sock, b'.'): receive until what came ends with '.'. Returns
  * its length (NUL-terminated in ANSWER), or -1 after printing why. */
@@ -119,44 +83,23 @@ static ssize_t recv_until_dot(int fd, char *answer, size_t size, const char *que
 
 int main(int argc, char *argv[])
 {
-    static const struct option options[] = {
-        {"host", required_argument, NULL, 'H'},
-        {"port", required_argument, NULL, 'p'},
-        {"error", no_argument, NULL, 'e'},
-        {"help", no_argument, NULL, 'h'},
+    struct net_options net = {.host = "127.0.0.1", .port = 1060, .min_port = 1};
+    bool cause_error = false;
+    const struct cli_option options[] = {
+        {'e', "error", CLI_FLAG, &cause_error, "error", 0, 0, NULL, NULL},
         {0},
     };
-    const char *host = "127.0.0.1", *port = "1060";
-    bool cause_error = false;
-    long number;
-    int opt;
+    int status = parse_net_options(argc, argv, PROGRAM, USAGE, "Hp", options, false, &net);
+    if (status >= 0)
+        return status; /* -h (0), or bad usage (2): cli.c has said what was wrong */
 
-    while ((opt = getopt_long(argc, argv, "H:p:eh", options, NULL)) != -1) {
-        switch (opt) {
-        case 'H':
-            host = optarg;
-            break;
-        case 'p':
-            if (parse_port(optarg, 1, &number) != 0)
-                return usage_error(PROGRAM, USAGE, "bad port '%s': expected 1..65535", optarg);
-            port = optarg;
-            break;
-        case 'e':
-            cause_error = true;
-            break;
-        case 'h':
-            puts(USAGE);
-            return 0;
-        default:
-            return usage_error(PROGRAM, USAGE, NULL);
-        }
-    }
-    if (optind < argc)
-        return usage_error(PROGRAM, USAGE, "unexpected argument '%s'", argv[optind]);
-
-    int fd = connect_to(host, port);
-    if (fd < 0)
+    char error[256];
+    net_ignore_sigpipe(); /* a server gone away: send fails with EPIPE, we say so */
+    int fd = net_connect(net.host, net.port, ANSWER_TIMEOUT_S, NULL, 0, error, sizeof error);
+    if (fd < 0) {
+        fprintf(stderr, "%s: %s\n", PROGRAM, error);
         return 1;
+    }
     /* A server that never answers must not hang us: recv gives up after 10 s. */
     struct timeval timeout = {.tv_sec = ANSWER_TIMEOUT_S};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
@@ -164,7 +107,7 @@ int main(int argc, char *argv[])
     if (cause_error) { /* aphorisms[0][:-1]: the question without its '?' */
         const char *question = zen_question(0);
         size_t len = strlen(question) - 1;
-        int rc = send_all(fd, question, len);
+        int rc = net_send_all(fd, question, len);
         close(fd);
         if (rc < 0) {
             fprintf(stderr, "%s: send: %s\n", PROGRAM, strerror(errno));
@@ -182,13 +125,13 @@ int main(int argc, char *argv[])
         order[i] = order[j];
         order[j] = t;
     }
-    int status = 0;
+    status = 0;
     for (int k = 0; k < ZEN_APHORISMS && status == 0; k++) {
         const char *question = zen_question(order[k]);
         size_t expected_len;
         const char *expected = zen_answer(question, strlen(question), &expected_len);
         char answer[ANSWER_MAX];
-        if (send_all(fd, question, strlen(question)) < 0) {
+        if (net_send_all(fd, question, strlen(question)) < 0) {
             fprintf(stderr, "%s: send: %s\n", PROGRAM, strerror(errno));
             status = 1;
         } else if (recv_until_dot(fd, answer, sizeof answer, question) < 0) {

@@ -42,6 +42,15 @@
  *   most 64 accepts per round (a connect storm cannot starve the connected clients),
  *   and accept() failing for lack of file descriptors pauses accepting instead of
  *   spinning. SIGTERM/SIGINT stop it cleanly through a self-pipe.
+ * - Room for many clients: at start the soft limit on descriptors (RLIMIT_NOFILE) is
+ *   raised as far as the hard limit allows (room.c). Shells start programs with 1024
+ *   (Linux) or 256 (macOS), which would refuse clients with EMFILE long before the
+ *   system runs out.
+ *
+ * The socket calls are in net.c: net_server_start (getaddrinfo, socket, bind, listen,
+ * a non-blocking listener, the self-pipe for SIGINT and SIGTERM, the listening line)
+ * and net_accept_one (accept, non-blocking, the client's address as text). SIGPIPE is
+ * ignored there, so a send to a client that is gone fails with EPIPE instead.
  *
  * Usage: zen_server [-H HOST] [-p PORT] [-q]   (defaults 127.0.0.1 and 1060)
  *
@@ -53,17 +62,16 @@
  */
 #include "cli.h"
 #include "net.h"
+#include "room.h"
 #include "zen.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #define PROGRAM "zen_server"
@@ -93,13 +101,6 @@ struct server {
     bool quiet, accept_paused, closed_since_pause;
     long long resume_ms;
 };
-
-static long long now_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
 
 /* Write up to 40 bytes of a client's data into TEXT (at least 4 * 40 + 4 bytes) with
  * anything unprintable escaped: the log is a terminal, and a client's bytes must not
@@ -162,29 +163,19 @@ static void compact(struct server *server)
     server->nfds = kept;
 }
 
-/* Make room for one more poll entry and for connections[FD]. Returns 0 or -1. */
-static int make_room(struct server *server, int fd)
+/* Make room for one more poll entry, fds[nfds], and for connections[FD] (room.c: each
+ * table doubles when the index is past its end). Returns 0 or -1. */
+static int make_room_for(struct server *server, int fd)
 {
-    if (server->nfds == server->fds_size) {
-        int size = server->fds_size * 2;
-        struct pollfd *bigger = realloc(server->fds, (size_t)size * sizeof *bigger);
-        if (bigger == NULL)
-            return -1;
-        server->fds = bigger;
-        server->fds_size = size;
-    }
-    if (fd >= server->connections_size) {
-        int size = server->connections_size;
-        while (size <= fd)
-            size *= 2;
-        struct connection *bigger = realloc(server->connections, (size_t)size * sizeof *bigger);
-        if (bigger == NULL)
-            return -1;
-        memset(bigger + server->connections_size, 0,
-               (size_t)(size - server->connections_size) * sizeof *bigger);
-        server->connections = bigger;
-        server->connections_size = size;
-    }
+    struct pollfd *fds = make_room(server->fds, &server->fds_size, sizeof *fds, server->nfds);
+    if (fds == NULL)
+        return -1;
+    server->fds = fds;
+    struct connection *connections =
+        make_room(server->connections, &server->connections_size, sizeof *connections, fd);
+    if (connections == NULL)
+        return -1;
+    server->connections = connections;
     return 0;
 }
 
@@ -195,14 +186,13 @@ static int make_room(struct server *server, int fd)
 static void accept_clients(struct server *server)
 {
     for (int i = 0; i < ACCEPTS_PER_EVENT; i++) {
-        struct sockaddr_storage address;
-        socklen_t len = sizeof address;
-        int fd = accept(server->fds[LISTENER_SLOT].fd, (struct sockaddr *)&address, &len);
+        char address[NET_ADDRESS_SIZE];
+        int fd = net_accept_one(server->fds[LISTENER_SLOT].fd, false, address, sizeof address);
         if (fd < 0) {
-            if (errno == EAGAIN || errno == EWOULDBLOCK)
+            /* EAGAIN: nobody waiting (or that client gave up, or a signal came): poll()
+             * reports the listener again at the next round if somebody still is. */
+            if (errno == EAGAIN)
                 return;
-            if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO)
-                continue;
             /* EMFILE and friends: the listener stays readable while clients wait in
              * the backlog, so poll() would wake us at once, forever. Stop listening
              * until a client leaves or 100 ms pass; the waiting clients keep. */
@@ -211,10 +201,10 @@ static void accept_clients(struct server *server)
             server->fds[LISTENER_SLOT].events = 0;
             server->accept_paused = true;
             server->closed_since_pause = false;
-            server->resume_ms = now_ms() + ACCEPT_PAUSE_MS;
+            server->resume_ms = net_monotonic_ms() + ACCEPT_PAUSE_MS;
             return;
         }
-        if (net_set_nonblocking(fd) < 0 || make_room(server, fd) < 0) {
+        if (make_room_for(server, fd) < 0) {
             fprintf(stderr, "%s: cannot take a client: %s\n", PROGRAM, strerror(errno));
             close(fd);
             continue;
@@ -222,7 +212,7 @@ static void accept_clients(struct server *server)
         struct connection *c = &server->connections[fd];
         c->in_use = true;
         c->slot = server->nfds;
-        net_format_address((struct sockaddr *)&address, c->address, sizeof c->address);
+        memcpy(c->address, address, sizeof c->address);
         zen_conversation_init(&c->talk);
         server->fds[server->nfds++] = (struct pollfd){.fd = fd, .events = POLLIN};
         if (!server->quiet)
@@ -268,7 +258,7 @@ static void receive_questions(struct server *server, int fd)
 static void send_answers(struct server *server, int fd)
 {
     struct connection *c = &server->connections[fd];
-    ssize_t n = send(fd, c->talk.to_send, c->talk.to_send_len, MSG_NOSIGNAL);
+    ssize_t n = send(fd, c->talk.to_send, c->talk.to_send_len, 0);
     if (n < 0) {
         if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
             close_connection(server, fd, NULL); /* EPIPE/ECONNRESET: it left early */
@@ -318,7 +308,7 @@ static int serve(struct server *server)
     for (;;) {
         int timeout = -1;
         if (server->accept_paused) {
-            long long left = server->resume_ms - now_ms();
+            long long left = server->resume_ms - net_monotonic_ms();
             timeout = left > 0 ? (int)left : 0;
         }
         int n = server->nfds;
@@ -338,7 +328,7 @@ static int serve(struct server *server)
             accept_clients(server);
         compact(server);
         if (server->accept_paused &&
-            (server->closed_since_pause || now_ms() >= server->resume_ms)) {
+            (server->closed_since_pause || net_monotonic_ms() >= server->resume_ms)) {
             server->accept_paused = false;
             server->fds[LISTENER_SLOT].events = POLLIN;
         }
@@ -347,62 +337,26 @@ static int serve(struct server *server)
 
 int main(int argc, char *argv[])
 {
-    static const struct option options[] = {
-        {"host", required_argument, NULL, 'H'},
-        {"port", required_argument, NULL, 'p'},
-        {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},
-        {0},
-    };
-    struct server server = {.fds_size = 64, .connections_size = 64};
-    const char *host = "127.0.0.1", *port = "1060";
-    long number;
-    int opt;
+    struct net_options net = {.host = "127.0.0.1", .port = 1060, .min_port = 0};
+    int status = parse_net_options(argc, argv, PROGRAM, USAGE, "Hpq", NULL, false, &net);
+    if (status >= 0)
+        return status; /* -h (0), or bad usage (2): cli.c has said what was wrong */
 
-    while ((opt = getopt_long(argc, argv, "H:p:qh", options, NULL)) != -1) {
-        switch (opt) {
-        case 'H':
-            host = optarg;
-            break;
-        case 'p':
-            if (parse_port(optarg, 0, &number) != 0)
-                return usage_error(PROGRAM, USAGE, "bad port '%s': expected 0..65535", optarg);
-            port = optarg;
-            break;
-        case 'q':
-            server.quiet = true;
-            break;
-        case 'h':
-            puts(USAGE);
-            return 0;
-        default:
-            return usage_error(PROGRAM, USAGE, NULL);
-        }
-    }
-    if (optind < argc)
-        return usage_error(PROGRAM, USAGE, "unexpected argument '%s'", argv[optind]);
-
-    char error[256];
-    int listener = net_listen(host, port, error, sizeof error);
-    if (listener < 0) {
-        fprintf(stderr, "%s: %s\n", PROGRAM, error);
+    raise_descriptor_limit(0); /* as many clients as the system allows: see above */
+    struct server server = {.quiet = net.quiet};
+    if (make_room_for(&server, 0) < 0) { /* both tables, 64 zeroed entries each */
+        fprintf(stderr, "%s: out of memory\n", PROGRAM);
         return 1;
     }
-    int stop_fd = net_stop_pipe_open();
-    server.fds = calloc((size_t)server.fds_size, sizeof *server.fds);
-    server.connections = calloc((size_t)server.connections_size, sizeof *server.connections);
-    int status = 1;
-    if (stop_fd < 0 || server.fds == NULL || server.connections == NULL) {
-        fprintf(stderr, "%s: setup: %s\n", PROGRAM, strerror(errno));
-    } else {
+    int listener = net_server_start(PROGRAM, net.host, net.port);
+    if (listener >= 0) {
         /* poll_object.register(listener, select.POLLIN), and the self-pipe beside it */
         server.fds[LISTENER_SLOT] = (struct pollfd){.fd = listener, .events = POLLIN};
-        server.fds[STOP_SLOT] = (struct pollfd){.fd = stop_fd, .events = POLLIN};
+        server.fds[STOP_SLOT] = (struct pollfd){.fd = net_stop_fd(), .events = POLLIN};
         server.nfds = 2;
-        if (net_announce(listener) < 0)
-            fprintf(stderr, "%s: stdout: %s\n", PROGRAM, strerror(errno));
-        else
-            status = serve(&server);
+        status = serve(&server);
+    } else {
+        status = 1; /* net_server_start said why */
     }
 
     /* Stop: close every client, free everything (valgrind checks), exit 0. */
@@ -411,7 +365,7 @@ int main(int argc, char *argv[])
             close_connection(&server, server.fds[i].fd, "server stopping");
     free(server.fds);
     free(server.connections);
-    close(listener);
-    net_stop_pipe_close();
+    if (listener >= 0)
+        net_server_end(listener);
     return status;
 }

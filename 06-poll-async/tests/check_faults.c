@@ -10,7 +10,12 @@
  * Not here: baseline_echo, the benchmark's deliberately minimal loop. It closes a
  * connection on any short write by design (its header and the README say why), so a
  * fault test could only confirm that it does what it says it does not handle.
+ *
+ * The shim is preloaded (LD_PRELOAD) and the tests wait for a server to be idle by
+ * counting its fds (/proc): where either is missing, every test here is skipped, saying
+ * so; so are the epoll runs in a build without epoll.
  */
+#include "backends.h"
 #include "harness.h"
 
 #include <check.h>
@@ -34,6 +39,13 @@ static const char *const profiles[] = {
     "io:short;recv+send+accept:eagain@every=2",
 };
 enum { PROFILES = sizeof profiles / sizeof profiles[0] };
+
+/* The first line of every test here. */
+#define NEED_SHIM_AND_PROC()                                                                       \
+    do {                                                                                           \
+        SKIP_UNLESS(have_proc(), "needs Linux (/proc: waiting for the server to be idle)");        \
+        SKIP_UNLESS(have_preload(), "needs Linux (LD_PRELOAD: the fault shim)");                   \
+    } while (0)
 
 static void start(struct server *s, int which)
 {
@@ -170,7 +182,9 @@ static void echo_core(const struct server *s)
 START_TEST(core_exchange_under_faults)
 {
     int which = _i % SERVERS;
-    fault_injection(profiles[_i / SERVERS]);
+    NEED_EPOLL_IF(which == ECHO_EPOLL);
+    NEED_SHIM_AND_PROC();
+    ck_assert(fault_injection(profiles[_i / SERVERS]));
     struct server s;
     start(&s, which);
     int before = count_open_fds(s.child.pid);
@@ -188,7 +202,10 @@ END_TEST
 START_TEST(accept_faults_are_retried)
 {
     enum { CLIENTS = 12 };
-    fault_injection("accept:eintr@every=2;accept:econnreset@every=3;accept:eagain@every=5");
+    NEED_EPOLL_IF(_i == ECHO_EPOLL);
+    NEED_SHIM_AND_PROC();
+    ck_assert(
+        fault_injection("accept:eintr@every=2;accept:econnreset@every=3;accept:eagain@every=5"));
     struct server s;
     start(&s, _i);
     int before = count_open_fds(s.child.pid);
@@ -218,7 +235,9 @@ START_TEST(reset_costs_only_that_client)
 {
     int which = _i % SERVERS;
     bool on_send = _i >= SERVERS;
-    fault_injection(on_send ? "send:epipe@nth=1" : "recv:econnreset@nth=1");
+    NEED_EPOLL_IF(which == ECHO_EPOLL);
+    NEED_SHIM_AND_PROC();
+    ck_assert(fault_injection(on_send ? "send:epipe@nth=1" : "recv:econnreset@nth=1"));
     struct server s;
     start(&s, which);
     int before = count_open_fds(s.child.pid);
@@ -255,7 +274,9 @@ END_TEST
  * server must still stop, exit 0, and promptly. */
 START_TEST(sigterm_when_the_wakeup_write_is_interrupted)
 {
-    fault_injection("write:eintr@nth=1");
+    NEED_EPOLL_IF(_i == ECHO_EPOLL);
+    NEED_SHIM_AND_PROC();
+    ck_assert(fault_injection("write:eintr@nth=1"));
     struct server s;
     start(&s, _i);
     int before = count_open_fds(s.child.pid);
@@ -275,10 +296,11 @@ END_TEST
  * answers (it checks them itself: exit 0), and -e still sends its 24 bytes. */
 START_TEST(zen_client_under_faults)
 {
+    NEED_SHIM_AND_PROC();
     struct server s;
     start(&s, ZEN); /* the server without faults: only the client is tested */
     int before = count_open_fds(s.child.pid);
-    fault_injection(profiles[0]);
+    ck_assert(fault_injection(profiles[0]));
     char port[16];
     snprintf(port, sizeof port, "%d", s.port);
     for (int i = 0; i < 3; i++) {
@@ -310,11 +332,13 @@ START_TEST(loadgen_under_faults)
     static const char *const cases[][2] = {
         {"poll", "64"}, {"epoll", "100000"}, {"poll", "100000"}, {"epoll", "64"}};
     const char *backend = cases[_i][0], *size = cases[_i][1], *profile = profiles[_i / 2];
+    NEED_EPOLL_IF(strcmp(backend, "epoll") == 0);
+    NEED_SHIM_AND_PROC();
     struct server s;
     const char *argv[] = {"./async_echo", "-q", "-p", "0", NULL};
     ck_assert_int_eq(server_start(&s, argv), 0);
     int before = count_open_fds(s.child.pid);
-    fault_injection(profile);
+    ck_assert(fault_injection(profile));
     char port[16], seconds[16];
     snprintf(port, sizeof port, "%d", s.port);
     snprintf(seconds, sizeof seconds, "%.1f",
