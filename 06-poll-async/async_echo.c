@@ -23,7 +23,7 @@
  *   simply returns would call accept again at once, forever: 100% CPU. We stop
  *   watching the listener until a connection closes or 100 ms have passed.
  * - Room for thousands of clients: at start the soft limit on descriptors
- *   (RLIMIT_NOFILE) is raised as far as the hard limit allows (room.c). Shells start
+ *   (RLIMIT_NOFILE) is raised as far as the hard limit allows (net.c: net_raise_fd_limit). Shells start
  *   programs with 1024 (Linux) or 256 (macOS), far below what the system would let
  *   this one loop serve, as Redis raises its own limit to fit maxclients.
  * - SIGTERM/SIGINT through a self-pipe watched like any socket: clean exit 0.
@@ -315,7 +315,7 @@ int main(int argc, char *argv[])
     server.quiet = net.quiet;
     server.max_pending = (size_t)max_pending;
 
-    raise_descriptor_limit(0); /* as many clients as the system allows: see above */
+    net_raise_fd_limit(); /* as many clients as the system allows: see above */
     server.loop = loop_create(backend < 0 ? NULL : loop_backend_names[backend]);
     if (server.loop == NULL) {
         fprintf(stderr, "%s: %s backend: %s\n", PROGRAM,

@@ -34,7 +34,7 @@
  * for each a non-blocking socket and connect() (net_set_blocking, from net.c), done
  * when the loop says it is writable. SIGPIPE is ignored (net_ignore_sigpipe): a send
  * to a server that is gone fails with EPIPE and counts as an error. The soft limit on
- * descriptors is raised to fit CONNS + IDLE (room.c).
+ * descriptors is raised to fit CONNS + IDLE (net_raise_fd_limit).
  *
  * Usage: loadgen -p PORT [-H HOST] [-c CONNS] [-s BYTES] [-d SECONDS] [-i IDLE]
  *                [-b poll|epoll]   (-b epoll only on Linux)
@@ -356,11 +356,11 @@ static uint32_t percentile(const struct generator *gen, int p)
 }
 
 /* Make sure COUNT connections fit under RLIMIT_NOFILE, raising the soft limit up to
- * the hard one if needed (room.c). Returns 0, or -1 after saying why not. */
+ * the hard one if needed (net.c). Returns 0, or -1 after saying why not. */
 static int enough_descriptors(int count)
 {
     long need = (long)count + 16; /* stdin, stdout, stderr, the loop's own fds */
-    long limit = raise_descriptor_limit(need);
+    long limit = net_raise_fd_limit();
     if (limit >= 0 && limit < need) {
         fprintf(stderr, "%s: -c %d needs %ld file descriptors, the limit is %ld (ulimit -Hn)\n",
                 PROGRAM, count, need, limit);

@@ -1,10 +1,10 @@
 /* room.h -- room for many connections: tables indexed by file descriptor that grow to
- * fit, and a descriptor limit raised toward its hard limit.
+ * fit. (The descriptor limit itself is raised by net.c's net_raise_fd_limit.)
  *
  * An event-loop server keeps its state in arrays indexed by fd (the lecture's
  * sockets[fd] dictionary: fds are small integers, so an array is the natural map),
- * and it holds as many connections as the process may have descriptors. Both grow
- * here, once for the whole folder: zen_server.c, async_echo.c, loadgen.c, loop.c and
+ * and it holds as many connections as the process may have descriptors. The tables
+ * grow here, once for the whole folder: zen_server.c, async_echo.c, loadgen.c, loop.c and
  * loop_poll.c use them.
  */
 #ifndef ROOM_H
@@ -18,13 +18,5 @@
  * TABLE and *SIZE left as they were. TABLE may be NULL with *SIZE 0. Costs one
  * comparison when INDEX already fits, which is nearly always: the table only doubles. */
 void *make_room(void *table, int *size, size_t item_size, int index);
-
-/* Raise this process's soft RLIMIT_NOFILE to WANTED descriptors (0: as far as the hard
- * limit allows), never lowering it. Shells start programs with a soft limit far below
- * the hard one (1024 on Linux, 256 on macOS, hard limits of 4096 to millions): a
- * server meant to hold thousands of connections would refuse them with EMFILE while
- * the system would allow them. Returns the soft limit now in force (-1 when it cannot
- * be read). */
-long raise_descriptor_limit(long wanted);
 
 #endif

@@ -43,7 +43,7 @@
  *   and accept() failing for lack of file descriptors pauses accepting instead of
  *   spinning. SIGTERM/SIGINT stop it cleanly through a self-pipe.
  * - Room for many clients: at start the soft limit on descriptors (RLIMIT_NOFILE) is
- *   raised as far as the hard limit allows (room.c). Shells start programs with 1024
+ *   raised as far as the hard limit allows (net.c: net_raise_fd_limit). Shells start programs with 1024
  *   (Linux) or 256 (macOS), which would refuse clients with EMFILE long before the
  *   system runs out.
  *
@@ -342,7 +342,7 @@ int main(int argc, char *argv[])
     if (status >= 0)
         return status; /* -h (0), or bad usage (2): cli.c has said what was wrong */
 
-    raise_descriptor_limit(0); /* as many clients as the system allows: see above */
+    net_raise_fd_limit(); /* as many clients as the system allows: see above */
     struct server server = {.quiet = net.quiet};
     if (make_room_for(&server, 0) < 0) { /* both tables, 64 zeroed entries each */
         fprintf(stderr, "%s: out of memory\n", PROGRAM);
