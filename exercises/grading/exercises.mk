@@ -43,4 +43,4 @@ memcheck helgrind: check-ex
 
 clean:
 	@for ex in $(EXERCISES); do $(MAKE) -C $$ex clean; done
-	rm -f grading/score
+	rm -f grading/score grading/run_bounded

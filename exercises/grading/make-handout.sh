@@ -56,7 +56,8 @@ copy() {
         exercises/*/solution/* | exercises/INSTRUCTORS.md | exercises/Makefile) continue ;;
         exercises/hardening/*) continue ;; # the reference solutions' own checks
         exercises/grading/make-handout.sh | exercises/grading/selftest.sh) continue ;;
-        exercises/grading/json_check.c | exercises/grading/CHECKSUMS) continue ;;
+        exercises/grading/json_check.c | exercises/grading/yaml_check.c) continue ;;
+        exercises/grading/CHECKSUMS) continue ;;
         exercises/demo.sh) continue ;; # runs the reference solutions
         esac
         mkdir -p "$kit/$(dirname "$f")"
