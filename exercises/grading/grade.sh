@@ -6,7 +6,7 @@
 #
 # Usage: grade.sh [-v solution] [-e pass|fail|any] [-j RESULTS.json] [-x JUNIT.xml]
 #                 [-p PRAIRIELEARN.json] [-a RESULTS.tap] [-l LOG_DIR] [-n NOT_GRADED_DIR]
-#                 [-V VISIBILITY] [-t TITLE] [-q] EXERCISE_DIR...
+#                 [-N NOTES] [-V VISIBILITY] [-t TITLE] [-q] EXERCISE_DIR...
 #   -v solution  build the reference solution (solution/*.c) instead of the student's files
 #   -e WHAT      pass: exit 0 only when every graded test passes (the default);
 #                fail: only when every graded test fails (an untouched stub must fail all);
@@ -21,6 +21,7 @@
 #                tests' output, run.log); default: each exercise's own tests/ folder
 #   -n DIR       exercises not to grade: DIR/EXERCISE holds why (one line, such as "the
 #                submission has no event.c"); they score 0 with that message
+#   -N FILE      more notes for the results, one a line (the autograder's)
 #   -V WHAT      Gradescope's visibility of the results (visible, hidden, after_due_date,
 #                after_published)
 #   -t TITLE     a title above the score table
@@ -42,14 +43,15 @@ set -u
 
 here=$(cd "$(dirname "$0")" && pwd) # exercises/grading
 root=$(dirname "$here")             # exercises
-variant= expect=pass json= junit= prairielearn= tap= logroot= not_graded= visibility= title= quiet=
+variant= expect=pass json= junit= prairielearn= tap= logroot= not_graded= notes= visibility= title= quiet=
 usage() {
     echo "Usage: grade.sh [-v solution] [-e pass|fail|any] [-j RESULTS.json] [-x JUNIT.xml]" \
-        "[-p PRAIRIELEARN.json] [-a RESULTS.tap] [-l LOG_DIR] [-n NOT_GRADED_DIR] [-V VISIBILITY]" \
+        "[-p PRAIRIELEARN.json] [-a RESULTS.tap] [-l LOG_DIR] [-n NOT_GRADED_DIR] [-N NOTES]" \
+        "[-V VISIBILITY]" \
         "[-t TITLE] [-q] EXERCISE_DIR..." >&2
     exit 2
 }
-while getopts v:e:j:x:p:a:l:n:V:t:q opt; do
+while getopts v:e:j:x:p:a:l:n:N:V:t:q opt; do
     case $opt in
     v) variant=$OPTARG ;;
     e) expect=$OPTARG ;;
@@ -59,6 +61,7 @@ while getopts v:e:j:x:p:a:l:n:V:t:q opt; do
     a) tap=$OPTARG ;;
     l) logroot=$OPTARG ;;
     n) not_graded=$OPTARG ;;
+    N) notes=$OPTARG ;;
     V) visibility=$OPTARG ;;
     t) title=$OPTARG ;;
     q) quiet=yes ;;
@@ -74,7 +77,7 @@ started=$(date +%s)
 
 # json_text TEXT: TEXT as the inside of a JSON string (quotes, backslashes, control bytes).
 json_text() {
-    printf '%s' "$1" | tr -d '\000-\010\013-\037' | sed 's/\\/\\\\/g; s/"/\\"/g' |
+    printf '%s' "$1" | tr -d '\000-\011\013-\037' | sed 's/\\/\\\\/g; s/"/\\"/g' |
         awk 'NR > 1 { printf "\\n" } { printf "%s", $0 }'
 }
 # A results file is promised even when nothing else works: this one says why.
@@ -213,6 +216,7 @@ set -- -e "$expect" -m "$changed" -T $(($(date +%s) - started))
 [ -z "$prairielearn" ] || set -- "$@" -f prairielearn -o "$prairielearn"
 [ -z "$tap" ] || set -- "$@" -f tap -o "$tap"
 [ -z "$visibility" ] || set -- "$@" -V "$visibility"
+[ -z "$notes" ] || set -- "$@" -N "$notes"
 [ -z "$title" ] || set -- "$@" -t "$title"
 while IFS= read -r ex <&3 && IFS= read -r logs <&3; do
     set -- "$@" "$ex" "$logs"

@@ -11,7 +11,7 @@
  * compiler: no Python, no JSON or XML library (a student's machine may have neither).
  *
  * Usage: score [-f FORMAT [-o FILE]]... [-j RESULTS.json] [-e pass|fail|any] [-t TITLE]
- *              [-m CHANGED] [-V VISIBILITY] [-T SECONDS] [-v]
+ *              [-m CHANGED] [-N NOTES] [-V VISIBILITY] [-T SECONDS] [-v]
  *              EXERCISE_DIR LOG_DIR [EXERCISE_DIR LOG_DIR ...]
  *   A LOG_DIR holds what grading/grade.sh left there for its exercise:
  *     suites            the suites' sources, one path (relative to EXERCISE_DIR) a line
@@ -33,6 +33,8 @@
  *   -t TITLE   a title above the table
  *   -m FILE    the list of grading files that differ from the handout (one a line), to
  *              repeat as a warning in the table and in every results file
+ *   -N FILE    more notes for the table and every results file, one a line (the
+ *              autograder's: files of a submission it ignored)
  *   -V WHAT    Gradescope's visibility of the results and of each test: visible (the
  *              default), hidden, after_due_date or after_published
  *   -T SECONDS how long the whole grading took (Gradescope's execution_time); without it
@@ -56,7 +58,7 @@
 #define PROGRAM "score"
 #define USAGE                                                                                      \
     "Usage: score [-f json|tap|junit|prairielearn [-o FILE]]... [-j RESULTS.json] "                \
-    "[-e pass|fail|any] [-t TITLE] [-m CHANGED] [-V VISIBILITY] [-T SECONDS] [-v] "                \
+    "[-e pass|fail|any] [-t TITLE] [-m CHANGED] [-N NOTES] [-V VISIBILITY] [-T SECONDS] [-v] "     \
     "EXERCISE_DIR LOG_DIR ..."
 #define TEST_OUTPUT_CAP 4096 /* bytes of one test's output kept */
 #define BUILD_LOG_CAP   6000 /* bytes of a compiler's output kept (its end: the errors) */
@@ -439,7 +441,8 @@ static int load_exercise(struct exercise *e, const char *dir, const char *logs)
 /* --- The scoring, and the text a person reads ---------------------------------------------- */
 
 static void score_all(struct grading *g, const char *title, const char *expect, bool verbose,
-                      const char *changed, struct text *details, int *passing_stub_tests)
+                      const char *changed, const char *more_notes, struct text *details,
+                      int *passing_stub_tests)
 {
     struct text table = {NULL, 0, 0}, notes = {NULL, 0, 0};
     if (title != NULL)
@@ -497,6 +500,12 @@ static void score_all(struct grading *g, const char *title, const char *expect, 
                 "part), %ld bytes cut\n",
                 e->name, e->run.output_bytes, e->run.output_bytes - e->run.output_cut,
                 e->run.output_cut);
+    }
+    for (const char *line = more_notes; line != NULL && *line != '\0';) {
+        size_t len = strcspn(line, "\n");
+        if (len > 0)
+            add(&notes, "  %.*s\n", (int)(len > 1000 ? 1000 : len), line);
+        line += len + (line[len] == '\n');
     }
     char count[32], points[32];
     snprintf(count, sizeof count, "%d/%d", g->passed, g->checks);
@@ -861,13 +870,14 @@ static int write_output(const struct output *o, const struct grading *g)
 int main(int argc, char *argv[])
 {
     const char *expect = "pass", *title = NULL, *changed_list = NULL, *visibility = "visible";
+    const char *notes_file = NULL;
     struct output outputs[16];
     size_t n_outputs = 0;
     double execution_time = -1;
     bool verbose = false, to_stdout = false;
     int opt, status = 0;
 
-    while ((opt = getopt(argc, argv, "f:o:j:e:t:m:V:T:vh")) != -1) {
+    while ((opt = getopt(argc, argv, "f:o:j:e:t:m:N:V:T:vh")) != -1) {
         switch (opt) {
         case 'f':
         case 'j':
@@ -903,6 +913,9 @@ int main(int argc, char *argv[])
             break;
         case 'm':
             changed_list = optarg;
+            break;
+        case 'N':
+            notes_file = optarg;
             break;
         case 'V':
             visibility = optarg;
@@ -963,8 +976,10 @@ int main(int argc, char *argv[])
     struct text details = {NULL, 0, 0};
     int passing_stub_tests = 0;
     char *changed = changed_list != NULL ? read_file(changed_list) : NULL;
-    score_all(&g, title, expect, verbose, changed, &details, &passing_stub_tests);
+    char *more_notes = notes_file != NULL ? read_file(notes_file) : NULL;
+    score_all(&g, title, expect, verbose, changed, more_notes, &details, &passing_stub_tests);
     free(changed);
+    free(more_notes);
     FILE *people = to_stdout ? stderr : stdout;
     if (details.len > 0)
         fputs(details.data, people);
