@@ -324,8 +324,10 @@ if command -v gnuplot >/dev/null 2>&1; then
         title=${names[$i]//\'/}
         rps_plot+="${rps_plot:+, }'$tmp/model$i.dat' using 1:2 with linespoints lt $lt title '$title'"
         if [ -s "$tmp/starved$i.dat" ]; then
-            rps_plot+=", '$tmp/starved$i.dat' using 1:2:3 with labels offset char 0,0.8 font ',8'"
-            rps_plot+=" textcolor lt $lt notitle"
+            # Above the point for one model, below it for the next: labels of models that
+            # starve at the same level do not land on each other.
+            rps_plot+=", '$tmp/starved$i.dat' using 1:2:3 with labels offset char 0,$((i % 2 ? -1 : 1))"
+            rps_plot+=" font ',8' textcolor lt $lt notitle"
         fi
         p99_title=$title
         [ -z "$most_starved" ] || p99_title+=": no point at $most_starved"
@@ -337,17 +339,27 @@ if command -v gnuplot >/dev/null 2>&1; then
 set terminal svg size 1280,640 dynamic noenhanced font 'sans,11'
 set output '$tmp/bench.svg'
 set multiplot layout 1,2 title "Echo servers under loadgen: $size-byte messages, $idle idle connections, ${seconds} s per run, $(nproc) CPUs ($(date '+%Y-%m-%d'))"
-set bmargin 6
-set label 1 "A model that starves connections serves a few clients and keeps the rest waiting: its rps and p99 are those of the few. Left: labels count the connections never served. Right: 'no point at N' where most of its N connections starved." at screen 0.01, screen 0.03 font ',9'
+# Colours dark enough for the labels to be read on white; more models than 8 repeat them.
+set linetype 1 lc rgb '#1f77b4' lw 1.5
+set linetype 2 lc rgb '#d62728' lw 1.5
+set linetype 3 lc rgb '#2ca02c' lw 1.5
+set linetype 4 lc rgb '#9467bd' lw 1.5
+set linetype 5 lc rgb '#8c564b' lw 1.5
+set linetype 6 lc rgb '#e377c2' lw 1.5
+set linetype 7 lc rgb '#555555' lw 1.5
+set linetype 8 lc rgb '#17becf' lw 1.5
+set linetype cycle 8
+set bmargin 7
+set label 1 "A model that starves connections serves a few clients and keeps the rest waiting: its rps and p99 are those of the few.\nLeft: the labels count the connections never served. Right: 'no point at N' where most of its N connections starved." at screen 0.01, screen 0.05 font ',9'
 set logscale x
 set xlabel 'connections (log scale)'
-set key top left font ',9'
+set key bottom left font ',9'
 set grid
 set ylabel 'round trips per second (all connections)'
 set yrange [0:*]
 plot $rps_plot
 unset label 1
-set key top left font ',9'
+set key bottom right font ',9'
 set logscale y
 set format y '%.0f'
 set ylabel 'p99 latency of a round trip (microseconds, log scale)'
