@@ -48,6 +48,9 @@ help:
 	@echo '  make handout      the student kit, without solutions: handout/netprog-kit.tar.gz'
 	@echo '  make grade        grade the exercises: results.json (Gradescope), TAP/XML in grading-logs/'
 	@echo '  make check-grading  the student kit end to end: handout, stub scores 0, solutions full marks'
+	@echo '  make classroom DIR=path  a GitHub Classroom template repository (one grader step per exercise)'
+	@echo '  make gradescope   Gradescope'"'"'s autograder: handout/autograder.zip (EX="01-event ..." for some)'
+	@echo '  make submission   the zip a student hands in (the files they edit): handout/submission.zip'
 	@echo '  make format       apply .clang-format to every C file (format-check: only check)'
 	@echo '  make help         this list'
 	@echo 'Options: CC=clang, SANITIZE=address (ASan+UBSan), SANITIZE=thread (TSan)'
@@ -236,14 +239,34 @@ clean:
 HANDOUT ?= handout/netprog-kit.tar.gz
 
 handout:
-	@$(MAKE) -C exercises handout HANDOUT='$(abspath $(HANDOUT))'
+	@$(call abs-path,$(HANDOUT)); $(MAKE) -C exercises handout HANDOUT="$$p"
 
 grade:
-	@$(MAKE) -C exercises grade RESULTS='$(abspath results.json)' LOGS='$(abspath grading-logs)'
+	@$(MAKE) -C exercises grade RESULTS="$$(pwd)/results.json" LOGS="$$(pwd)/grading-logs"
 
 # The grading's own test: the student kit end to end (about a minute; CI runs it).
 check-grading:
 	@$(MAKE) -C exercises selftest
+
+# The platforms' packages and a student's zip (exercises/INSTRUCTORS.md, "Autograding"):
+# classroom DIR=path, a GitHub Classroom template repository; gradescope, Gradescope's
+# autograder.zip (GRADESCOPE=path.zip, EX="01-event 02-line-io" for some exercises);
+# submission, the zip of the files the students edit (here: the stubs).
+.PHONY: classroom gradescope submission
+DIR        ?= handout/classroom
+GRADESCOPE ?= handout/autograder.zip
+SUBMISSION ?= handout/submission.zip
+# $(call abs-path,PATH): sets $$p to PATH made absolute from here, whatever it holds.
+abs-path = p='$(subst ','\'',$(1))'; case $$p in /*) ;; *) p="$$(pwd)/$$p" ;; esac
+
+classroom:
+	@$(call abs-path,$(DIR)); $(MAKE) -C exercises classroom DIR="$$p"
+
+gradescope:
+	@$(call abs-path,$(GRADESCOPE)); $(MAKE) -C exercises gradescope GRADESCOPE="$$p" EX="$(EX)"
+
+submission:
+	@$(call abs-path,$(SUBMISSION)); $(MAKE) -C exercises submission SUBMISSION="$$p"
 
 # --- Benchmark --------------------------------------------------------------------------------
 # Every echo server model of the kit under 06-poll-async's loadgen; bench.sh skips a model
