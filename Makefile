@@ -46,7 +46,7 @@ help:
 	@echo '  make clean        remove everything built'
 	@echo '  make deps         only install (or name) the missing test dependencies'
 	@echo '  make handout      the student kit, without solutions: handout/netprog-kit.tar.gz'
-	@echo '  make grade        grade the exercises: results.json (Gradescope), TAP/XML in grading-logs/'
+	@echo '  make grade        grade the exercises: results.json (Gradescope), JUnit, PrairieLearn, TAP'
 	@echo '  make check-grading  the student kit end to end: handout, stub scores 0, solutions full marks'
 	@echo '  make classroom DIR=path  a GitHub Classroom template repository (one grader step per exercise)'
 	@echo '  make gradescope   Gradescope'"'"'s autograder: handout/autograder.zip (EX="01-event ..." for some)'
