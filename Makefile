@@ -26,7 +26,7 @@ SHELL := /bin/bash
 # CC=... and SANITIZE=... given on the command line reach every folder by themselves:
 # make passes command-line variables down to the folders' own make runs.
 
-.PHONY: sync copies-check all test memcheck helgrind demo bench fuzz clean help deps format format-check handout grade \
+.PHONY: setup-check valgrind-deps sync copies-check all test memcheck helgrind demo bench fuzz clean help deps format format-check handout grade \
         check-grading
 
 all:
@@ -46,43 +46,74 @@ help:
 	@echo '  make clean        remove everything built'
 	@echo '  make deps         only install (or name) the missing test dependencies'
 	@echo '  make handout      the student kit, without solutions: handout/netprog-kit.tar.gz'
-	@echo '  make grade        grade the exercises: results.json (Gradescope), TAP/XML in grading-logs/'
+	@echo '  make grade        grade the exercises: results.json (Gradescope), JUnit, PrairieLearn, TAP'
 	@echo '  make check-grading  the student kit end to end: handout, stub scores 0, solutions full marks'
+	@echo '  make classroom DIR=path  a GitHub Classroom template repository (one grader step per exercise)'
+	@echo '  make gradescope   Gradescope'"'"'s autograder: handout/autograder.zip (EX="01-event ..." for some)'
+	@echo '  make submission   the zip a student hands in (the files they edit): handout/submission.zip'
 	@echo '  make format       apply .clang-format to every C file (format-check: only check)'
 	@echo '  make help         this list'
 	@echo 'Options: CC=clang, SANITIZE=address (ASan+UBSan), SANITIZE=thread (TSan)'
 	@echo 'One folder alone: make -C 01-threads test  (any target above works there too)'
 
 # --- Test dependencies -------------------------------------------------------------
-# Check (libcheck) and valgrind are the only things the tests need beyond cc and make.
-# When they are missing we install them where we can do it without asking (root with
-# apt-get, or passwordless sudo); otherwise we stop with one line naming the command.
-DEBIAN_PACKAGES := check libsubunit-dev pkg-config valgrind
-HAVE_DEPS = command -v pkg-config >/dev/null 2>&1 && pkg-config --exists check \
-            && command -v valgrind >/dev/null 2>&1
+# `make test` needs Check (libcheck) and pkg-config beyond cc and make; `make memcheck` and
+# `make helgrind` need valgrind too. When they are missing we install them where we can do
+# it without asking (root, or passwordless sudo) with apt-get, dnf or apk; otherwise we stop
+# with one line naming the command to run.
+DEBIAN_PACKAGES := check libsubunit-dev pkg-config
+FEDORA_PACKAGES := check-devel pkgconf
+ALPINE_PACKAGES := check-dev pkgconf
+HAVE_TEST_DEPS   = command -v pkg-config >/dev/null 2>&1 && pkg-config --exists check
+HAVE_VALGRIND    = command -v valgrind >/dev/null 2>&1
 
-deps:
-	@if $(HAVE_DEPS); then exit 0; fi; \
-	if command -v apt-get >/dev/null 2>&1; then \
-	  if [ "$$(id -u)" = 0 ]; then sudo=; \
-	  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo='sudo -n'; \
-	  else sudo=no; fi; \
-	  if [ "$$sudo" != no ]; then \
-	    echo "make: installing the test dependencies: $(DEBIAN_PACKAGES)"; \
-	    export DEBIAN_FRONTEND=noninteractive; \
-	    $$sudo apt-get update -qq >/dev/null && \
-	    $$sudo apt-get install -y -qq $(DEBIAN_PACKAGES) >/dev/null; \
+# install-deps WHAT,DEBIAN,FEDORA,ALPINE,HAVE: install the packages if HAVE fails and we may.
+define install-deps
+	@if $(5); then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then sudo=; \
+	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo='sudo -n'; \
+	else sudo=no; fi; \
+	if [ "$$sudo" != no ]; then \
+	  if command -v apt-get >/dev/null 2>&1; then \
+	    echo "make: installing $(1): $(2)"; export DEBIAN_FRONTEND=noninteractive; \
+	    $$sudo apt-get update -qq >/dev/null && $$sudo apt-get install -y -qq $(2) >/dev/null; \
+	  elif command -v dnf >/dev/null 2>&1; then \
+	    echo "make: installing $(1): $(3)"; $$sudo dnf install -y -q $(3) >/dev/null; \
+	  elif command -v apk >/dev/null 2>&1; then \
+	    echo "make: installing $(1): $(4)"; $$sudo apk add -q $(4) >/dev/null; \
 	  fi; \
 	fi; \
-	if $(HAVE_DEPS); then exit 0; fi; \
-	echo "make: the tests need Check (libcheck), pkg-config and valgrind; install them with:" \
-	     "sudo apt-get install $(DEBIAN_PACKAGES) (Debian/Ubuntu)," \
-	     "sudo dnf install check-devel pkgconf valgrind (Fedora)," \
-	     "brew install check pkg-config (macOS Homebrew; valgrind is not available there)" >&2; \
+	if $(5); then exit 0; fi; \
+	echo "make: $(1) are missing; install them with:" \
+	     "sudo apt-get install $(2) (Debian, Ubuntu, WSL)," \
+	     "sudo dnf install $(3) (Fedora)," \
+	     "sudo apk add $(4) (Alpine)," \
+	     "$(6)" >&2; \
 	exit 1
+endef
+
+deps:
+	$(call install-deps,the test dependencies (Check and pkg-config),$(DEBIAN_PACKAGES),$(FEDORA_PACKAGES),$(ALPINE_PACKAGES),$(HAVE_TEST_DEPS),brew install check pkg-config (macOS))
+
+valgrind-deps: deps
+	$(call install-deps,valgrind,valgrind,valgrind,valgrind,$(HAVE_VALGRIND),valgrind does not run on current macOS: use the dev container (README: On your machine))
 
 # --- Running every folder ------------------------------------------------------------
 NPROC := $(shell nproc 2>/dev/null || sysctl -n hw.ncpu 2>/dev/null || echo 2)
+
+# BUSY=N (or BUSY=all, one per CPU): N loops that each burn a CPU run beside make test, the
+# way a lab server that a whole class shares or a laptop with a browser open is busy. They
+# start once here (the folders get BUSY= empty) and are stopped however the run ends: the
+# trap, and Ctrl-C, which the terminal sends to the whole process group, loops included.
+# (Started from a command substitution, they are not this shell's jobs: `jobs` and `wait`
+# below see only the folders.)
+define busy-loops
+n='$(BUSY)'; if [ "$$n" = all ]; then n=$(NPROC); fi; busy=; i=0; \
+while [ "$$i" -lt "$${n:-0}" ]; do \
+  busy="$$busy $$(sh -c 'while :; do :; done' </dev/null >/dev/null 2>&1 & echo $$!)"; i=$$((i + 1)); done; \
+trap 'if [ -n "$$busy" ]; then kill $$busy 2>/dev/null; fi' EXIT INT TERM; \
+[ -z "$$busy" ] || echo "make: $$n busy loop(s) beside the tests (BUSY=$(BUSY))";
+endef
 
 # run-all TARGET,JOBS: run TARGET in every folder, JOBS folders at a time, even when one
 # fails. A line per folder as it finishes; the whole output of a folder that failed; then
@@ -90,10 +121,12 @@ NPROC := $(shell nproc 2>/dev/null || sysctl -n hw.ncpu 2>/dev/null || echo 2)
 # .logs/FOLDER.TARGET.log. (With a bash older than 4.3, without `wait -n`: one at a time.)
 # JOBS=1 on the command line runs one folder at a time anyway.
 define run-all
-	@mkdir -p .logs; failed=; checks=0; failures=0; start=$$SECONDS; \
+	@mkdir -p .logs; failed=; checks=0; failures=0; skips=0; start=$$SECONDS; \
+	$(busy-loops) \
 	one() { \
 	  local log=.logs/$$1.$(1).log t=$$SECONDS rc; \
-	  $(MAKE) -C $$1 $(1) > $$log 2>&1; rc=$$?; echo $$rc > $$log.rc; \
+	  rm -f $$log.skips; \
+	  KIT_SKIP_LOG="$$PWD/$$log.skips" $(MAKE) -C $$1 $(1) BUSY= > $$log 2>&1; rc=$$?; echo $$rc > $$log.rc; \
 	  local n=$$(awk -F'Checks: ' 'NF > 1 { n += $$2 + 0 } END { print n + 0 }' $$log); \
 	  if [ $$rc = 0 ]; then echo "  PASS  $$1 ($$n checks, $$((SECONDS - t)) s)"; \
 	  else echo "  FAIL  $$1 ($$((SECONDS - t)) s): its output follows at the end"; fi; }; \
@@ -109,10 +142,14 @@ define run-all
 	  if [ "$$(cat $$log.rc)" != 0 ]; then failed="$$failed $$d"; \
 	    echo; echo "=============== $$d: make $(1) ==============="; cat $$log; fi; \
 	done; \
+	for d in $(FOLDERS); do if [ -s .logs/$$d.$(1).log.skips ]; then \
+	  skips=$$((skips + $$(wc -l < .logs/$$d.$(1).log.skips))); \
+	  sed "s|^|  skipped in $$d: |" .logs/$$d.$(1).log.skips; fi; done; \
+	skipped=; [ $$skips = 0 ] || skipped=", $$skips skipped (the lines above say why)"; \
 	if [ -z "$$failed" ]; then \
-	  echo "make $(1): PASS: all $(words $(FOLDERS)) folders, $$checks checks, $$failures failed ($$((SECONDS - start)) s)"; \
+	  echo "make $(1): PASS: all $(words $(FOLDERS)) folders, $$checks checks, $$failures failed$$skipped ($$((SECONDS - start)) s)"; \
 	else \
-	  echo "make $(1): FAIL in$$failed ($$checks checks, $$failures failed)"; exit 1; \
+	  echo "make $(1): FAIL in$$failed ($$checks checks, $$failures failed$$skipped)"; exit 1; \
 	fi
 endef
 
@@ -151,10 +188,41 @@ copies-check:
 	    echo "make: $$copy differs from its master $$master: edit the master, then run make sync" >&2; status=1; fi; \
 	done; exit $$status; }
 
-memcheck: deps
+# --- Every machine: the dev container and CI install the same packages -------------------
+# setup-check: .devcontainer/packages.txt is the one list; the Dockerfile and .ci/run both
+# install from it (and nothing else), the dev container can trace (valgrind, gdb, strace
+# need ptrace), builds the kit once created, and brings the C extension; scripts keep LF
+# line endings; every package the Makefile installs is on the list; on Debian every name
+# on the list is a package apt knows.
+PACKAGE_LIST := .devcontainer/packages.txt
+
+setup-check:
+	@status=0; fail() { echo "setup-check: $$*" >&2; status=1; }; \
+	list=$$(sed 's/#.*//' $(PACKAGE_LIST) 2>/dev/null | tr -s ' \t' '\n\n' | grep -v '^$$'); \
+	[ -n "$$list" ] || fail "$(PACKAGE_LIST) lists no package"; \
+	grep -q 'COPY packages.txt' .devcontainer/Dockerfile && \
+	  grep -q "sed 's/#.\*//' /tmp/packages.txt | xargs apt-get install" .devcontainer/Dockerfile || \
+	  fail ".devcontainer/Dockerfile does not install $(PACKAGE_LIST)"; \
+	[ "$$(grep -c 'apt-get install' .devcontainer/Dockerfile)" = 1 ] || \
+	  fail ".devcontainer/Dockerfile installs packages that are not on the list"; \
+	grep -q '$(PACKAGE_LIST)' .ci/run || fail ".ci/run does not install $(PACKAGE_LIST)"; \
+	[ "$$(grep -c 'apt-get install' .ci/run)" = 1 ] || fail ".ci/run installs packages that are not on the list"; \
+	for want in '"SYS_PTRACE"' '"seccomp=unconfined"' '"postCreateCommand": "make"' \
+	            '"ms-vscode.cpptools"' '"dockerfile": "Dockerfile"'; do \
+	  grep -qF "$$want" .devcontainer/devcontainer.json || fail ".devcontainer/devcontainer.json lacks $$want"; \
+	done; \
+	grep -q '^\* text=auto eol=lf' .gitattributes 2>/dev/null || fail ".gitattributes does not keep LF line endings"; \
+	for p in $(DEBIAN_PACKAGES) valgrind; do \
+	  echo "$$list" | grep -qx "$$p" || fail "make deps installs $$p, which $(PACKAGE_LIST) lacks"; done; \
+	if command -v apt-cache >/dev/null 2>&1 && [ -f /etc/debian_version ]; then \
+	  for p in $$list; do apt-cache show "$$p" >/dev/null 2>&1 || fail "$$p is not a Debian package here"; done; fi; \
+	[ $$status = 0 ] && echo "setup-check: the dev container and CI install the same $$(echo "$$list" | wc -l) packages"; \
+	exit $$status
+
+memcheck: valgrind-deps
 	$(call run-all,memcheck,$(NPROC))
 
-helgrind: deps
+helgrind: valgrind-deps
 	$(call run-all,helgrind,$(NPROC))
 
 demo:
@@ -171,14 +239,34 @@ clean:
 HANDOUT ?= handout/netprog-kit.tar.gz
 
 handout:
-	@$(MAKE) -C exercises handout HANDOUT='$(abspath $(HANDOUT))'
+	@$(call abs-path,$(HANDOUT)); $(MAKE) -C exercises handout HANDOUT="$$p"
 
 grade:
-	@$(MAKE) -C exercises grade RESULTS='$(abspath results.json)' LOGS='$(abspath grading-logs)'
+	@$(MAKE) -C exercises grade RESULTS="$$(pwd)/results.json" LOGS="$$(pwd)/grading-logs"
 
 # The grading's own test: the student kit end to end (about a minute; CI runs it).
 check-grading:
 	@$(MAKE) -C exercises selftest
+
+# The platforms' packages and a student's zip (exercises/INSTRUCTORS.md, "Autograding"):
+# classroom DIR=path, a GitHub Classroom template repository; gradescope, Gradescope's
+# autograder.zip (GRADESCOPE=path.zip, EX="01-event 02-line-io" for some exercises);
+# submission, the zip of the files the students edit (here: the stubs).
+.PHONY: classroom gradescope submission
+DIR        ?= handout/classroom
+GRADESCOPE ?= handout/autograder.zip
+SUBMISSION ?= handout/submission.zip
+# $(call abs-path,PATH): sets $$p to PATH made absolute from here, whatever it holds.
+abs-path = p='$(subst ','\'',$(1))'; case $$p in /*) ;; *) p="$$(pwd)/$$p" ;; esac
+
+classroom:
+	@$(call abs-path,$(DIR)); $(MAKE) -C exercises classroom DIR="$$p"
+
+gradescope:
+	@$(call abs-path,$(GRADESCOPE)); $(MAKE) -C exercises gradescope GRADESCOPE="$$p" EX="$(EX)"
+
+submission:
+	@$(call abs-path,$(SUBMISSION)); $(MAKE) -C exercises submission SUBMISSION="$$p"
 
 # --- Benchmark --------------------------------------------------------------------------------
 # Every echo server model of the kit under 06-poll-async's loadgen; bench.sh skips a model
@@ -207,7 +295,7 @@ FUZZ_SECONDS ?= 60
 
 fuzz:
 	@status=0; for d in $(FOLDERS); do \
-	  if grep -q '^fuzz:' $$d/Makefile; then \
+	  if grep -qE '^(fuzz:|FUZZERS *:?=)' $$d/Makefile; then \
 	    $(MAKE) -C $$d fuzz FUZZ_SECONDS=$(FUZZ_SECONDS) || status=1; fi; \
 	done; exit $$status
 

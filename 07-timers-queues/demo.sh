@@ -35,13 +35,16 @@ show "a hosts file with mistakes: each one named with its line, nothing probed" 
     ./port_monitor --once -f "$tmp/bad.csv"
 
 printf '# name,host,port\n"nobody, listening",127.0.0.1,1\nlocal web,localhost,80\n' > "$tmp/hosts.csv"
-if command -v python3 >/dev/null 2>&1; then
+if command -v python3 >/dev/null 2>&1 && mkfifo "$tmp/port"; then
+    # The listener prints its port once it listens; reading the fifo waits for that line
+    # (or for its end, if python fails): no sleeping, no polling.
     python3 -c 'import socket, sys, time
 s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(16)
 print(s.getsockname()[1], flush=True); time.sleep(10)' > "$tmp/port" &
     listener_pid=$!
-    for _ in 1 2 3 4 5 6 7 8 9 10; do [ -s "$tmp/port" ] && break; sleep 0.1; done
-    printf 'demo listener,127.0.0.1,%s\n' "$(cat "$tmp/port")" >> "$tmp/hosts.csv"
+    port=
+    read -r port < "$tmp/port" || port=
+    [ -z "$port" ] || printf 'demo listener,127.0.0.1,%s\n' "$port" >> "$tmp/hosts.csv"
 fi
 show "one round of probes, all at once in the pool; the page: /tmp/pingmon-demo.html" \
     ./port_monitor --once -T 0.5 -f "$tmp/hosts.csv" -o /tmp/pingmon-demo.html

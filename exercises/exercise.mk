@@ -134,12 +134,15 @@ layout:
 	@echo $(RUNDIR) $(TESTS)
 
 # For grade.sh: run every suite (already built), each writing its TAP and XML logs into
-# LOGDIR. A failing suite does not stop the others: the logs say what failed.
+# the folder named by the environment variable LOGDIR (an environment variable, not a make
+# one: the path may hold spaces and quotes). A failing suite does not stop the others: the
+# logs say what failed.
 run-tests:
-	@for t in $(TESTS); do \
+	@: "$${LOGDIR:?make run-tests: LOGDIR must name the folder for the logs (grade.sh sets it)}"; \
+	for t in $(TESTS); do \
 	  name=$$(basename $$t); \
-	  ( cd $(RUNDIR) && CK_TAP_LOG_FILE_NAME="$(LOGDIR)/$$name.tap" \
-	    CK_XML_LOG_FILE_NAME="$(LOGDIR)/$$name.xml" ./$$t ) || :; \
+	  ( cd $(RUNDIR) && CK_TAP_LOG_FILE_NAME="$$LOGDIR/$$name.tap" \
+	    CK_XML_LOG_FILE_NAME="$$LOGDIR/$$name.xml" ./$$t ) || :; \
 	done
 
 memcheck: build

@@ -4,8 +4,10 @@
 #   make test         grade every exercise: its tests, then a score table; the exit status
 #                     is non-zero until every graded test passes
 #   make test EX=05-chat-server       grade one exercise
-#   make grade        the same, written for autograders: results.json (Gradescope) and
-#                     Check's TAP and XML logs (RESULTS=..., LOGS=..., EX=...)
+#   make grade        the same, written for autograders: results.json (Gradescope), and
+#                     in LOGS junit.xml (CodeGrade, CI), prairielearn.json, results.tap and
+#                     Check's own TAP and XML logs (RESULTS=..., LOGS=..., EX=...)
+#   make submission   the zip to hand in: exactly the files you edit (SUBMISSION=...)
 #   make memcheck     your exercises' tests, and the programs they start, under valgrind
 #   make helgrind     the same under valgrind's race detector
 #   make clean        remove everything built
@@ -18,11 +20,15 @@ EX        ?=
 SELECTED  := $(if $(EX),$(patsubst %/,%,$(EX)),$(EXERCISES))
 RESULTS   ?= $(CURDIR)/../results.json
 LOGS      ?= $(CURDIR)/../grading-logs
+SUBMISSION ?= $(CURDIR)/../submission.zip
 
 MAKEFLAGS += --no-print-directory
 GRADE := CC='$(CC)' sh grading/grade.sh
+# $(call q,TEXT): TEXT as one shell word, whatever it holds (a folder named
+# "My Course & Jane's" has a space, a & and a quote).
+q = '$(subst ','\'',$(1))'
 
-.PHONY: all test grade memcheck helgrind clean check-ex
+.PHONY: all test grade submission memcheck helgrind clean check-ex
 
 all:
 	@set -e; for ex in $(EXERCISES); do $(MAKE) -C $$ex all; done
@@ -35,12 +41,17 @@ test: check-ex
 	@$(GRADE) -t "Your score" $(SELECTED)
 
 grade: check-ex
-	@$(GRADE) -e any -j '$(RESULTS)' -l '$(LOGS)' $(SELECTED)
-	@echo "results: $(RESULTS); Check's TAP and XML logs: $(LOGS)/"
+	@$(GRADE) -e any -j $(call q,$(RESULTS)) -x $(call q,$(LOGS)/junit.xml) \
+	  -p $(call q,$(LOGS)/prairielearn.json) -a $(call q,$(LOGS)/results.tap) \
+	  -l $(call q,$(LOGS)) $(SELECTED)
+	@echo "results: "$(call q,$(RESULTS))"; JUnit, PrairieLearn, TAP, Check's logs: "$(call q,$(LOGS))/
+
+submission:
+	@sh grading/make-submission.sh $(call q,$(SUBMISSION))
 
 memcheck helgrind: check-ex
 	@status=0; for ex in $(SELECTED); do $(MAKE) -C $$ex $@ || status=1; done; exit $$status
 
 clean:
 	@for ex in $(EXERCISES); do $(MAKE) -C $$ex clean; done
-	rm -f grading/score
+	rm -f grading/score grading/run_bounded

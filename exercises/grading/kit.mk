@@ -5,8 +5,9 @@
 #   make test         run the examples' tests, then grade your exercises: a score table;
 #                     the exit status is non-zero until everything passes
 #   make test EX=05-chat-server       grade one exercise only (no examples)
-#   make grade        grade for autograders: results.json (Gradescope) and Check's TAP and
-#                     XML logs in grading-logs/
+#   make grade        grade for autograders: results.json (Gradescope); in grading-logs/
+#                     junit.xml, prairielearn.json, results.tap and Check's TAP and XML logs
+#   make submission   submission.zip: exactly the files you edit, to hand in
 #   make help         every target and option
 #
 # Options passed down to every folder: CC=clang, SANITIZE=address, SANITIZE=thread.
@@ -17,8 +18,11 @@ EX       ?=
 
 MAKEFLAGS += --no-print-directory
 SHELL := /bin/sh
+# $(call q,TEXT): TEXT as one shell word, whatever it holds (a folder named
+# "My Course & Jane's" has a space, a & and a quote).
+q = '$(subst ','\'',$(1))'
 
-.PHONY: all test grade memcheck helgrind demo clean deps help
+.PHONY: all test grade submission memcheck helgrind demo clean deps help
 
 all:
 	@set -e; for d in $(EXAMPLES) exercises; do $(MAKE) -C $$d all; done
@@ -29,7 +33,8 @@ help:
 	@echo '  make test         install Check/valgrind if missing, run the examples'"'"' tests, grade'
 	@echo '                    your exercises; exit status non-zero until everything passes'
 	@echo '  make test EX=05-chat-server    grade one exercise (no examples)'
-	@echo '  make grade        results.json (Gradescope) and TAP/XML logs in grading-logs/'
+	@echo '  make grade        results.json (Gradescope); JUnit, PrairieLearn, TAP in grading-logs/'
+	@echo '  make submission   submission.zip: exactly the files you edit, to hand in'
 	@echo '  make memcheck     every test, and every program it starts, under valgrind'
 	@echo '  make helgrind     the same under valgrind'"'"'s race detector'
 	@echo '  make demo         a guided tour of the examples (needs only cc and make)'
@@ -84,8 +89,11 @@ test: deps
 	else echo "make test: not yet: FAILED in$$failed (see above)"; exit 1; fi
 
 grade:
-	@$(MAKE) -C exercises grade EX="$(EX)" RESULTS='$(CURDIR)/results.json' \
-	  LOGS='$(CURDIR)/grading-logs'
+	@$(MAKE) -C exercises grade EX="$(EX)" RESULTS=$(call q,$(CURDIR)/results.json) \
+	  LOGS=$(call q,$(CURDIR)/grading-logs)
+
+submission:
+	@$(MAKE) -C exercises submission SUBMISSION=$(call q,$(CURDIR)/submission.zip)
 
 memcheck helgrind: deps
 	@failed=; for d in $(EXAMPLES) exercises; do $(MAKE) -C $$d $@ || failed="$$failed $$d"; done; \
@@ -97,4 +105,4 @@ demo:
 
 clean:
 	@for d in $(EXAMPLES) exercises; do $(MAKE) -C $$d clean; done
-	rm -rf results.json grading-logs
+	rm -rf results.json grading-logs submission.zip

@@ -8,12 +8,16 @@
 #   every numbered lecture folder there is (01-threads/, 02-tcp-echo/, ...), as it is;
 #   exercises/ without: each exercise's solution/, INSTRUCTORS.md, demo.sh (it shows the
 #   solutions), hardening/ (checks of the solutions), and the grading files only
-#   instructors use (this script, selftest.sh, json_check.c); with tests/fault_inject.c,
+#   instructors use (this script, selftest.sh, json_check.c, yaml_check.c, the classroom
+#   and Gradescope packagers and their templates); with tests/fault_inject.c,
 #   the fault-injection library some graded tests preload into the student's programs;
 #   exercises/Makefile   <- grading/exercises.mk  (grades the student's files)
 #   Makefile             <- grading/kit.mk        (examples' tests, then the score table)
 #   README.md            <- grading/KIT-README.md
+#   .gitignore           <- grading/kit.gitignore
 #   .clang-format
+#   exercises/grading/SUBMIT: the files the students edit, "EXERCISE FILE CRC SIZE" with
+#   the stub's cksum (grading/edit-list.sh);
 #   exercises/grading/CHECKSUMS: the POSIX cksum (CRC and size) of every file that grades
 #   (tests, harness, grading scripts, Makefiles, given modules), so that `make test` can say
 #   when one of them was changed.
@@ -56,7 +60,11 @@ copy() {
         exercises/*/solution/* | exercises/INSTRUCTORS.md | exercises/Makefile) continue ;;
         exercises/hardening/*) continue ;; # the reference solutions' own checks
         exercises/grading/make-handout.sh | exercises/grading/selftest.sh) continue ;;
-        exercises/grading/json_check.c | exercises/grading/CHECKSUMS) continue ;;
+        exercises/grading/json_check.c | exercises/grading/yaml_check.c) continue ;;
+        exercises/grading/make-classroom.sh | exercises/grading/make-gradescope.sh) continue ;;
+        exercises/grading/gradescope-* | exercises/grading/CLASSROOM-README.md) continue ;;
+        exercises/grading/kit.gitignore | exercises/grading/CHECKSUMS) continue ;;
+        exercises/grading/SUBMIT) continue ;; # written below
         exercises/demo.sh) continue ;; # runs the reference solutions
         esac
         mkdir -p "$kit/$(dirname "$f")"
@@ -75,7 +83,12 @@ copy exercises
 cp "$here/exercises.mk" "$kit/exercises/Makefile"
 cp "$here/kit.mk" "$kit/Makefile"
 cp "$here/KIT-README.md" "$kit/README.md"
+cp "$here/kit.gitignore" "$kit/.gitignore"
 [ ! -f "$root/.clang-format" ] || cp "$root/.clang-format" "$kit/.clang-format"
+
+# The files the students edit, with the stubs' checksums (make submission warns about a
+# file that is still the stub; the autograders copy exactly these from a submission).
+sh "$here/edit-list.sh" > "$kit/exercises/grading/SUBMIT"
 
 # The files that grade, with their checksums (paths relative to exercises/).
 (
