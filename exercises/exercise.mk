@@ -8,7 +8,8 @@
 #   make helgrind     the same under valgrind's race detector
 #   make clean        remove everything built
 #
-# Options: CC=clang, SANITIZE=address (ASan + UBSan) or SANITIZE=thread (TSan).
+# Options: CC=clang, SANITIZE=address (ASan + UBSan) or SANITIZE=thread (TSan), DEBUG=1
+# (-O0 -g3, for gdb), PORTABLE=1 (the fallbacks a system without Linux's extras runs).
 # One test alone: make && CK_RUN_CASE=recv_line_eintr ./tests/check_line_io
 #
 # Instructors: VARIANT=solution builds and tests the reference solution instead: the
@@ -45,7 +46,16 @@ pick = $(foreach f,$(1),$(if $(and $(OUT),$(wildcard solution/$(f))),solution/$(
 
 # --- Flags (the same as every folder of the kit) --------------------------------------------
 WARNINGS := -std=c11 -Wall -Wextra -Wpedantic -Werror -Wshadow -Wmissing-prototypes
-CFLAGS   ?= -O2 -g
+ifeq ($(DEBUG),1)
+  CFLAGS ?= -O0 -g3
+else
+  CFLAGS ?= -O2 -g
+endif
+# PORTABLE=1: as a system without Linux's extras builds (no MSG_NOSIGNAL, no
+# pthread_condattr_setclock, ...): the fallbacks a Mac runs are then tested here.
+ifeq ($(PORTABLE),1)
+  PORTABILITY := -DKIT_PORTABLE
+endif
 ifeq ($(SANITIZE),address)
   SANITIZER := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 else ifeq ($(SANITIZE),thread)
@@ -53,7 +63,7 @@ else ifeq ($(SANITIZE),thread)
 else ifneq ($(SANITIZE),)
   $(error SANITIZE=$(SANITIZE) is unknown: use SANITIZE=address or SANITIZE=thread)
 endif
-ALL_CFLAGS := $(WARNINGS) -D_POSIX_C_SOURCE=200809L -pthread $(SANITIZER) $(CFLAGS) \
+ALL_CFLAGS := $(WARNINGS) -D_POSIX_C_SOURCE=200809L -pthread $(PORTABILITY) $(SANITIZER) $(CFLAGS) \
               -I. -I$(COMMON)
 LDLIBS     := -pthread -lm
 
@@ -63,8 +73,10 @@ CHECK_LIBS   = $(shell pkg-config --libs check 2>/dev/null)
 
 VALGRIND := valgrind -q --error-exitcode=99 --leak-check=full \
             --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect
+# The suppressions by a relative path from where the suites run (. or solution/): RUN_UNDER
+# is split at spaces, and the kit's own path may hold some ("My Course").
 HELGRIND := valgrind -q --error-exitcode=99 --tool=helgrind \
-            --suppressions=$(CURDIR)/../helgrind.supp
+            --suppressions=$(if $(OUT),../)../helgrind.supp
 # Under valgrind everything runs 10-50 times slower: Check's timeouts (and the
 # harness's own deadlines) scale by this factor.
 SLOW     := CK_TIMEOUT_MULTIPLIER=20
