@@ -26,7 +26,7 @@ SHELL := /bin/bash
 # CC=... and SANITIZE=... given on the command line reach every folder by themselves:
 # make passes command-line variables down to the folders' own make runs.
 
-.PHONY: setup-check valgrind-deps sync copies-check all test memcheck helgrind demo bench fuzz clean help deps format format-check handout grade \
+.PHONY: test-portable portable-check setup-check valgrind-deps sync copies-check all test memcheck helgrind demo bench fuzz clean help deps format format-check handout grade \
         check-grading
 
 all:
@@ -218,6 +218,27 @@ setup-check:
 	  for p in $$list; do apt-cache show "$$p" >/dev/null 2>&1 || fail "$$p is not a Debian package here"; done; fi; \
 	[ $$status = 0 ] && echo "setup-check: the dev container and CI install the same $$(echo "$$list" | wc -l) packages"; \
 	exit $$status
+
+# test-portable: make test with every Linux-only path switched off (PORTABLE=1: the code a
+# Mac runs, run here), then proof from the binaries themselves that none of them still names
+# a Linux-only call: no epoll, no pthread_condattr_setclock, no accept4 (nm).
+LINUX_ONLY_SYMBOLS := epoll_create|epoll_create1|epoll_ctl|epoll_wait|pthread_condattr_setclock|accept4
+
+test-portable:
+	@$(MAKE) --no-print-directory test PORTABLE=1
+	@$(MAKE) --no-print-directory portable-check
+
+portable-check:
+	@status=0; n=0; \
+	for flags in $$(find $(FOLDERS) -name .build-flags); do \
+	  grep -q -- -DKIT_PORTABLE "$$flags" || { echo "portable-check: $$flags: not a PORTABLE=1 build" >&2; status=1; }; \
+	done; \
+	for f in $$(find $(FOLDERS) -type f \( -perm -u+x -o -name '*.so' \) ! -name '*.sh' ! -path '*/corpus/*'); do \
+	  nm "$$f" >/dev/null 2>&1 || continue; n=$$((n + 1)); \
+	  names=$$(nm "$$f" | grep -wE '$(LINUX_ONLY_SYMBOLS)' | awk '{print $$NF}' | sort -u | tr '\n' ' '); \
+	  [ -z "$$names" ] || { echo "portable-check: $$f names $$names" >&2; status=1; }; \
+	done; \
+	[ $$status = 0 ] && echo "portable-check: $$n PORTABLE=1 binaries, none names $(LINUX_ONLY_SYMBOLS)"; exit $$status
 
 memcheck: valgrind-deps
 	$(call run-all,memcheck,$(NPROC))

@@ -117,7 +117,7 @@ $(OUT)tests/harness.o: $(TESTLIB)/harness.c $(TESTLIB)/harness.h $(OUT).build-fl
 # Preloaded into sanitized and valgrind'd programs alike: built without sanitizers.
 $(SHIM): $(TESTLIB)/fault_inject.c $(OUT).build-flags
 	@mkdir -p $(dir $@)
-	$(CC) $(WARNINGS) -D_POSIX_C_SOURCE=200809L -fPIC -shared -O2 -g -o $@ $< -ldl -pthread
+	$(CC) $(WARNINGS) -D_POSIX_C_SOURCE=200809L $(PORTABILITY) -fPIC -shared -O2 -g -o $@ $< -ldl -pthread
 
 define test_rule
 $(OUT)$(1): $(1).c $(call pick,$($(notdir $(1))_SOURCES)) \

@@ -114,7 +114,12 @@ static ssize_t (*real_recv)(int, void *, size_t, int);
 static ssize_t (*real_read)(int, void *, size_t);
 static ssize_t (*real_write)(int, const void *, size_t);
 static int (*real_accept)(int, struct sockaddr *, socklen_t *);
+/* accept4 is Linux's (glibc declares it only under _GNU_SOURCE): wrapped only there, and not
+ * in a PORTABLE=1 build, which must not name it at all. */
+#if defined(__linux__) && !defined(KIT_PORTABLE)
+#define WRAP_ACCEPT4 1
 static int (*real_accept4)(int, struct sockaddr *, socklen_t *, int);
+#endif
 static int (*real_close)(int);
 static ssize_t (*real_sendto)(int, const void *, size_t, int, const struct sockaddr *, socklen_t);
 static ssize_t (*real_recvfrom)(int, void *, size_t, int, struct sockaddr *, socklen_t *);
@@ -215,7 +220,9 @@ static void setup(void)
     *(void **)&real_read = dlsym(RTLD_NEXT, "read");
     *(void **)&real_write = dlsym(RTLD_NEXT, "write");
     *(void **)&real_accept = dlsym(RTLD_NEXT, "accept");
+#ifdef WRAP_ACCEPT4
     *(void **)&real_accept4 = dlsym(RTLD_NEXT, "accept4");
+#endif
     *(void **)&real_close = dlsym(RTLD_NEXT, "close");
     *(void **)&real_sendto = dlsym(RTLD_NEXT, "sendto");
     *(void **)&real_recvfrom = dlsym(RTLD_NEXT, "recvfrom");
@@ -459,6 +466,7 @@ int accept(int fd, struct sockaddr *address, socklen_t *length)
     return client;
 }
 
+#ifdef WRAP_ACCEPT4
 /* accept4 is a Linux extension, declared by glibc only under _GNU_SOURCE. */
 int accept4(int fd, struct sockaddr *address, socklen_t *length, int flags);
 int accept4(int fd, struct sockaddr *address, socklen_t *length, int flags)
@@ -472,6 +480,7 @@ int accept4(int fd, struct sockaddr *address, socklen_t *length, int flags)
     forget(client);
     return client;
 }
+#endif
 
 /* A closed descriptor's number will be reused: it must not keep an injected reset. */
 int close(int fd)

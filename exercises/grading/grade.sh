@@ -203,7 +203,10 @@ while IFS= read -r ex <&3 && IFS= read -r logs <&3; do
     if [ -n "$quiet" ]; then verbosity=silent; else echo "== $name"; fi
     # LOGDIR reaches the suites through the environment: a make variable on the command line
     # would be re-read by make and by the shell, and a path with a quote would break it.
-    LOGDIR=$logs CK_VERBOSITY=$verbosity \
+    # KIT_SKIP_LOG: where the harness notes a check skipped for want of /proc, prlimit or
+    # LD_PRELOAD; the scorer names each one (its points are given).
+    rm -f "$logs/skips"
+    LOGDIR=$logs KIT_SKIP_LOG=$logs/skips CK_VERBOSITY=$verbosity \
         "$bounded" ${quiet:+-q} -t "$limit" -c "$GRADE_OUTPUT_CAP" -o "$logs/output.log" \
         -r "$logs/run.log" -- $make_q -s -C "$ex" run-tests ${variant:+VARIANT=$variant} < /dev/null
 done 3< "$work/list"

@@ -263,6 +263,15 @@ check "... and prints $count/$count checks, $total/$total points" \
 kit_make grade EX=01-event
 check "make grade agrees (01-event): $event_total of $event_total points" \
     json_is "$kit/results.json" "$event_total" "$event_total" "$event_count"
+# A system without /proc, prlimit or LD_PRELOAD (macOS): simulated with the harness's override.
+(KIT_HIDE=proc,prlimit,preload && export KIT_HIDE && kit_make grade EX=04-bounded-server)
+bounded_total=$(ex_total 04-bounded-server)
+bounded_count=$(ex_count 04-bounded-server)
+check "with /proc, prlimit and LD_PRELOAD hidden, 04-bounded-server still scores $bounded_total of $bounded_total" \
+    json_is "$kit/results.json" "$bounded_total" "$bounded_total" "$bounded_count"
+check "... and the results name each check skipped, and why" \
+    sh -c "grep -q 'skipped here (needs Linux (/proc))' '$kit/results.json' &&
+           grep -q 'skipped here (needs Linux (LD_PRELOAD))' '$kit/results.json'"
 kit_make submission
 unzip -Z1 "$kit/submission.zip" 2> /dev/null | LC_ALL=C sort > "$tmp/zipped"
 awk '{ print "exercises/" $1 "/" $2 }' "$tmp/submit.expected" | LC_ALL=C sort > "$tmp/zip.expected"

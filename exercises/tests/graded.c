@@ -31,7 +31,11 @@ int graded_main(const char *suite_name, const struct graded_test *tests, size_t 
     }
     signal(SIGPIPE, SIG_IGN);
     SRunner *runner = srunner_create(suite);
-    srunner_set_fork_status(runner, CK_FORK); /* timeouts and crash isolation need it */
+    /* Fork mode (timeouts and crash isolation need it), unless someone debugging asks for
+     * one process that gdb can follow: CK_FORK=no (README: Debugging). */
+    const char *fork_mode = getenv("CK_FORK");
+    srunner_set_fork_status(runner, fork_mode != NULL && strcmp(fork_mode, "no") == 0 ? CK_NOFORK
+                                                                                      : CK_FORK);
     srunner_run_all(runner, CK_ENV);
     int failed = srunner_ntests_failed(runner);
     srunner_free(runner);
