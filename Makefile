@@ -18,7 +18,7 @@ FOLDERS := $(wildcard $(FOLDERS))
 # The folders' own make runs print their "Entering directory" lines only when asked, and
 # build with every core (tests still run one suite at a time: their timings stay honest).
 MAKEFLAGS += --no-print-directory
-ifeq ($(filter -j%,$(MAKEFLAGS)),)
+ifeq ($(filter -j% --jobserver%,$(MAKEFLAGS)),)
   MAKEFLAGS += -j$(shell nproc 2>/dev/null || sysctl -n hw.ncpu 2>/dev/null || echo 2)
 endif
 SHELL := /bin/bash
@@ -69,7 +69,7 @@ HAVE_VALGRIND    = command -v valgrind >/dev/null 2>&1
 
 # install-deps WHAT,DEBIAN,FEDORA,ALPINE,HAVE: install the packages if HAVE fails and we may.
 define install-deps
-	@if $(5); then exit 0; fi; \
+if $(5); then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ]; then sudo=; \
 	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo='sudo -n'; \
 	else sudo=no; fi; \
@@ -93,10 +93,15 @@ define install-deps
 endef
 
 deps:
-	$(call install-deps,the test dependencies (Check and pkg-config),$(DEBIAN_PACKAGES),$(FEDORA_PACKAGES),$(ALPINE_PACKAGES),$(HAVE_TEST_DEPS),brew install check pkg-config (macOS))
+	@$(call install-deps,the test dependencies (Check and pkg-config),$(DEBIAN_PACKAGES),$(FEDORA_PACKAGES),$(ALPINE_PACKAGES),$(HAVE_TEST_DEPS),brew install check pkg-config (macOS))
+	@( $(call install-deps,liburing (06: async_echo -b uring),liburing-dev,liburing-devel,liburing-dev,$(HAVE_URING),io_uring is Linux only) ) || \
+	  echo "make: (not needed: 06-poll-async builds without its io_uring backend until then)" >&2
+
+# liburing, for 06's io_uring backend: wanted on Linux, never needed (06 builds without it).
+HAVE_URING = [ "$$(uname -s)" != Linux ] || pkg-config --exists liburing 2>/dev/null
 
 valgrind-deps: deps
-	$(call install-deps,valgrind,valgrind,valgrind,valgrind,$(HAVE_VALGRIND),valgrind does not run on current macOS: use the dev container (README: On your machine))
+	@$(call install-deps,valgrind,valgrind,valgrind,valgrind,$(HAVE_VALGRIND),valgrind does not run on current macOS: use the dev container (README: On your machine))
 
 # --- Running every folder ------------------------------------------------------------
 NPROC := $(shell nproc 2>/dev/null || sysctl -n hw.ncpu 2>/dev/null || echo 2)
@@ -212,7 +217,7 @@ setup-check:
 	  grep -qF "$$want" .devcontainer/devcontainer.json || fail ".devcontainer/devcontainer.json lacks $$want"; \
 	done; \
 	grep -q '^\* text=auto eol=lf' .gitattributes 2>/dev/null || fail ".gitattributes does not keep LF line endings"; \
-	for p in $(DEBIAN_PACKAGES) valgrind; do \
+	for p in $(DEBIAN_PACKAGES) valgrind liburing-dev; do \
 	  echo "$$list" | grep -qx "$$p" || fail "make deps installs $$p, which $(PACKAGE_LIST) lacks"; done; \
 	if command -v apt-cache >/dev/null 2>&1 && [ -f /etc/debian_version ]; then \
 	  for p in $$list; do apt-cache show "$$p" >/dev/null 2>&1 || fail "$$p is not a Debian package here"; done; fi; \
