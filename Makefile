@@ -322,7 +322,7 @@ FUZZ_SECONDS ?= 60
 fuzz:
 	@status=0; for d in $(FOLDERS); do \
 	  if grep -qE '^(fuzz:|FUZZERS *:?=)' $$d/Makefile; then \
-	    $(MAKE) -C $$d fuzz FUZZ_SECONDS=$(FUZZ_SECONDS) || status=1; fi; \
+	    $(MAKE) -C $$d fuzz FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_COPIES=no || status=1; fi; \
 	done; exit $$status
 
 # --- Style -----------------------------------------------------------------------------

@@ -138,6 +138,8 @@ demo: $(PROGRAMS)
 # .fuzz/NAME-crash-*, and make fuzz fails. A crash input, once fixed, belongs in
 # tests/corpus/NAME under a name that says what it found: make test then replays it. To keep
 # a few new inputs: ./tests/fuzz_NAME -merge=1 NEWDIR tests/corpus/NAME .fuzz/NAME
+# FUZZ_COPIES=no (the top-level make fuzz): a harness that is a copy of another folder's
+# master is fuzzed there only (the same code, fuzzed once).
 FUZZ_SECONDS ?= 60
 FUZZ_CC      := clang
 FUZZ_CFLAGS  := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -g -O1 $(BASE_CFLAGS)
@@ -153,6 +155,9 @@ fuzz:
 	    "sudo apt-get install clang libclang-rt-dev)" >&2; exit 2; }
 	@$(MAKE) --no-print-directory $(FUZZ_BINARIES)
 	@mkdir -p .fuzz; status=0; for f in $(FUZZERS); do \
+	  master=$$(head -n 15 tests/fuzz_$$f.c | sed -n 's/.*master: \([^ ;,]*\).*/\1/p'); \
+	  case "$$master" in ""|$(FOLDER)/*) ;; *) if [ "$(FUZZ_COPIES)" = no ]; then \
+	    echo "fuzz $$f: a copy of $$master, fuzzed there (FUZZ_COPIES=no)"; continue; fi;; esac; \
 	  mkdir -p .fuzz/$$f; echo "fuzz $$f: $(FUZZ_SECONDS) s"; \
 	  ./tests/fuzz_$$f -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -print_final_stats=1 \
 	    -artifact_prefix=.fuzz/$$f-crash- .fuzz/$$f tests/corpus/$$f > .fuzz/$$f.log 2>&1 || status=1; \
